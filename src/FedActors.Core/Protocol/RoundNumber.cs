@@ -1,0 +1,17 @@
+namespace FedActors.Core.Protocol;
+
+/// <summary>A training round's number: 1 for the first round, 0 for the initial model.</summary>
+public readonly record struct RoundNumber(int Value) : IComparable<RoundNumber>
+{
+    /// <summary>The round before the first: the initial model's evaluation.</summary>
+    public static readonly RoundNumber Initial = new(0);
+
+    /// <summary>The round after this one.</summary>
+    public RoundNumber Next => new(Value + 1);
+
+    /// <inheritdoc />
+    public int CompareTo(RoundNumber other) => Value.CompareTo(other.Value);
+
+    /// <inheritdoc />
+    public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+}

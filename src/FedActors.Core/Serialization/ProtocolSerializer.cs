@@ -1,0 +1,252 @@
+using System.Collections.Immutable;
+using System.Runtime.InteropServices;
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using FedActors.Core.Protocol;
+using FedActors.Core.Tensors;
+using FedActors.Core.Training;
+
+namespace FedActors.Core.Serialization;
+
+/// <summary>
+/// Binary serializer for the FedActors protocol. Parameters travel as their raw little-endian
+/// float32 bytes after a short header of names and shapes, so an update costs its own size on
+/// the wire and one memcpy at each end. Payloads are read defensively: a truncated or
+/// inconsistent payload fails with a message naming the message type and what was wrong,
+/// before any large buffer is allocated.
+/// </summary>
+public sealed class ProtocolSerializer : SerializerWithStringManifest
+{
+    // Above 100: Akka reserves 0-100 for its own serializers.
+    internal const int SerializerId = 471;
+
+    private const string RegisterClientManifest = "RC";
+    private const string FitRequestManifest = "FQ";
+    private const string FitResultManifest = "FR";
+    private const string FitFailedManifest = "FF";
+
+    // Generous bounds that still stop a corrupt length from allocating gigabytes.
+    private const int MaxTensors = 1 << 16;
+    private const int MaxRank = 16;
+    private const int MaxMapEntries = 1 << 10;
+
+    /// <summary>Creates the serializer; Akka calls this from the serializer binding in reference.conf.</summary>
+    public ProtocolSerializer(ExtendedActorSystem system)
+        : base(system)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("FedActors' wire format is little-endian float32; this platform is big-endian");
+        }
+    }
+
+    /// <inheritdoc />
+    public override int Identifier => SerializerId;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        RegisterClient => RegisterClientManifest,
+        FitRequest => FitRequestManifest,
+        FitResult => FitResultManifest,
+        FitFailed => FitFailedManifest,
+        _ => throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {o.GetType()}", nameof(o)),
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        using var stream = new MemoryStream(EstimateSize(obj));
+        using (var w = new BinaryWriter(stream))
+        {
+            switch (obj)
+            {
+                case RegisterClient m:
+                    w.Write(m.Client.Value);
+                    break;
+                case FitRequest m:
+                    w.Write(m.Round.Value);
+                    WriteParameters(w, m.Global);
+                    WriteFitConfig(w, m.Config);
+                    w.Write(m.Seed);
+                    WriteTensorMap(w, m.Extras);
+                    break;
+                case FitResult m:
+                    w.Write(m.Client.Value);
+                    w.Write(m.Round.Value);
+                    WriteParameters(w, m.Updated);
+                    w.Write(m.SampleCount);
+                    w.Write(m.Loss);
+                    w.Write(m.Accuracy);
+                    WriteTensorMap(w, m.Extras);
+                    break;
+                case FitFailed m:
+                    w.Write(m.Client.Value);
+                    w.Write(m.Round.Value);
+                    w.Write(m.Reason);
+                    break;
+                default:
+                    throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
+            }
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        var name = manifest switch
+        {
+            RegisterClientManifest => nameof(RegisterClient),
+            FitRequestManifest => nameof(FitRequest),
+            FitResultManifest => nameof(FitResult),
+            FitFailedManifest => nameof(FitFailed),
+            _ => throw new SerializationException($"FedActors protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
+        };
+
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+            object message = manifest switch
+            {
+                RegisterClientManifest => new RegisterClient(ReadClientId(r)),
+                FitRequestManifest => new FitRequest(
+                    new RoundNumber(r.ReadInt32()), ReadParameters(r), ReadFitConfig(r), r.ReadInt32(), ReadTensorMap(r)),
+                FitResultManifest => new FitResult(
+                    ReadClientId(r), new RoundNumber(r.ReadInt32()), ReadParameters(r), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadTensorMap(r)),
+                _ => new FitFailed(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadString()),
+            };
+            if (r.BaseStream.Position != bytes.Length)
+            {
+                throw new SerializationException(
+                    $"FedActors protocol: {name} payload has {bytes.Length - r.BaseStream.Position} unexpected trailing bytes");
+            }
+
+            return message;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new SerializationException($"FedActors protocol: {name} payload is truncated ({bytes.Length} bytes)");
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException)
+        {
+            throw new SerializationException($"FedActors protocol: {name} payload is malformed: {e.Message}", e);
+        }
+    }
+
+    private static int EstimateSize(object obj) => obj switch
+    {
+        FitRequest m => (m.Global.Length * sizeof(float)) + 1024,
+        FitResult m => (m.Updated.Length * sizeof(float)) + 1024,
+        _ => 64,
+    };
+
+    private static ClientId ReadClientId(BinaryReader r) => new(r.ReadString());
+
+    private static void WriteParameters(BinaryWriter w, Parameters p)
+    {
+        var tensors = p.Layout.Tensors;
+        w.Write(tensors.Length);
+        foreach (var t in tensors)
+        {
+            w.Write(t.Name);
+            w.Write(t.Shape.Length);
+            foreach (var d in t.Shape)
+            {
+                w.Write(d);
+            }
+        }
+
+        w.Write(MemoryMarshal.AsBytes(p.Values));
+    }
+
+    private static Parameters ReadParameters(BinaryReader r)
+    {
+        var count = ReadCount(r, MaxTensors, "tensor count");
+        var specs = new TensorSpec[count];
+        for (var i = 0; i < count; i++)
+        {
+            var tensorName = r.ReadString();
+            var rank = ReadCount(r, MaxRank, $"rank of tensor '{tensorName}'");
+            var shape = ImmutableArray.CreateBuilder<int>(rank);
+            for (var d = 0; d < rank; d++)
+            {
+                shape.Add(r.ReadInt32());
+            }
+
+            specs[i] = new TensorSpec(tensorName, shape.MoveToImmutable());
+        }
+
+        var layout = new ParameterLayout(specs);
+        var remaining = r.BaseStream.Length - r.BaseStream.Position;
+        if ((long)layout.TotalLength * sizeof(float) > remaining)
+        {
+            throw new EndOfStreamException();
+        }
+
+        var values = new float[layout.TotalLength];
+        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        return Parameters.Wrap(layout, values);
+    }
+
+    private static void WriteFitConfig(BinaryWriter w, FitConfig c)
+    {
+        w.Write(c.LocalEpochs);
+        w.Write(c.BatchSize);
+        w.Write(c.LearningRate);
+        w.Write(c.Momentum);
+        w.Write(c.WeightDecay);
+        w.Write(c.Hyperparameters.Count);
+        foreach (var (key, value) in c.Hyperparameters)
+        {
+            w.Write(key);
+            w.Write(value);
+        }
+    }
+
+    private static FitConfig ReadFitConfig(BinaryReader r)
+    {
+        int epochs = r.ReadInt32(), batch = r.ReadInt32();
+        float lr = r.ReadSingle(), momentum = r.ReadSingle(), decay = r.ReadSingle();
+        var count = ReadCount(r, MaxMapEntries, "hyperparameter count");
+        var map = ImmutableSortedDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            map.Add(r.ReadString(), r.ReadDouble());
+        }
+
+        return new FitConfig(epochs, batch, lr, momentum, decay, map.ToImmutable());
+    }
+
+    private static void WriteTensorMap(BinaryWriter w, ImmutableSortedDictionary<string, Parameters> map)
+    {
+        w.Write(map.Count);
+        foreach (var (key, value) in map)
+        {
+            w.Write(key);
+            WriteParameters(w, value);
+        }
+    }
+
+    private static ImmutableSortedDictionary<string, Parameters> ReadTensorMap(BinaryReader r)
+    {
+        var count = ReadCount(r, MaxMapEntries, "extras count");
+        var map = ImmutableSortedDictionary.CreateBuilder<string, Parameters>(StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            map.Add(r.ReadString(), ReadParameters(r));
+        }
+
+        return map.ToImmutable();
+    }
+
+    private static int ReadCount(BinaryReader r, int max, string what)
+    {
+        var count = r.ReadInt32();
+        return count >= 0 && count <= max
+            ? count
+            : throw new InvalidDataException($"{what} is {count}, outside 0..{max}");
+    }
+}
