@@ -33,6 +33,10 @@ public sealed class FederatedClient : ReceiveActor
         _coordinator = coordinator;
         _trainerFactory = trainerFactory;
         Receive<FitRequest>(Fit);
+
+        // Registration is fire-and-forget within one process; the acknowledgement matters to
+        // clients that must know they are in (remote ones, tests).
+        Receive<ClientRegistered>(_ => { });
     }
 
     /// <summary>Props for a client, to be deployed on the training dispatcher by its parent.</summary>

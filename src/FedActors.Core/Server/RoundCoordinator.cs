@@ -57,7 +57,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         _global = initial;
         _evaluator = evaluator;
         _listener = listener;
-        WaitingForClients(RoundNumber.Initial.Next);
+        WaitingForClients(RoundNumber.Initial.Next());
     }
 
     /// <inheritdoc />
@@ -86,7 +86,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
 
         _log.Info("Waiting for {0} clients to register (timeout {1})", _settings.MinAvailableClients, _settings.RegistrationTimeout);
-        Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(RoundNumber.Initial.Next), _settings.RegistrationTimeout);
+        Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(RoundNumber.Initial.Next()), _settings.RegistrationTimeout);
     }
 
     private void WaitingForClients(RoundNumber next)
@@ -113,7 +113,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private void Begin(RoundNumber next)
     {
         // The initial model is evaluated once, as round 0, so that curves start where training starts.
-        if (next == RoundNumber.Initial.Next && _history.Count == 0 && _evaluationWorker is not null)
+        if (next == RoundNumber.Initial.Next() && _history.Count == 0 && _evaluationWorker is not null)
         {
             StartEvaluation(new RoundOutcome(RoundNumber.Initial, 1, _clients.Count, [], [], [], null, null), Stopwatch.StartNew(), TimeSpan.Zero, TimeSpan.Zero);
             return;
@@ -150,13 +150,15 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
         var fit = new FitRound(round, attempt, _clients.Count, asked, new PhaseTracker<FitResult>(asked), Stopwatch.StartNew());
         _log.Info("Round {0} (attempt {1}): asking {2} of {3} clients to train", round, attempt, asked.Length, _clients.Count);
+
+        // The deadline exists before any request leaves, so whoever sees a request can rely on it.
+        Timers.StartSingleTimer(RoundTimerKey, new RoundDeadline(round, attempt), _settings.RoundTimeout);
         foreach (var client in asked)
         {
             var seed = SeedDerivation.ForClient(_settings.Seed, round, attempt, client);
             _clients[client].Tell(new FitRequest(round, _global, instructions.Config, seed, instructions.Extras));
         }
 
-        Timers.StartSingleTimer(RoundTimerKey, new RoundDeadline(round, attempt), _settings.RoundTimeout);
         Fitting(fit);
     }
 
@@ -330,7 +332,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
         else
         {
-            StartRound(record.Round.Next, attempt: 1);
+            StartRound(record.Round.Next(), attempt: 1);
         }
     }
 
@@ -366,6 +368,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private void Register(RegisterClient message)
     {
+        Sender.Tell(new ClientRegistered(message.Client));
         if (_clients.TryGetValue(message.Client, out var previous))
         {
             if (previous.Equals(Sender))
