@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.TestKit;
 using FedActors.Core.Metrics;
@@ -343,6 +342,6 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
     private static void Answer(TestProbe client, string id, Parameters updated, int samples)
     {
         var request = client.ExpectMsg<FitRequest>();
-        client.Reply(new FitResult(new ClientId(id), request.Round, updated, samples, 0.5, 0.5, ImmutableSortedDictionary<string, Parameters>.Empty.WithComparers(StringComparer.Ordinal)));
+        client.Reply(new FitResult(new ClientId(id), request.Round, updated, samples, 0.5, 0.5, NamedTensors.Empty));
     }
 }
