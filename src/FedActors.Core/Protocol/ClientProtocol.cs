@@ -11,6 +11,9 @@ namespace FedActors.Core.Protocol;
 /// <summary>A client announces itself to the coordinator; the sender is the client's actor.</summary>
 public sealed record RegisterClient(ClientId Client) : IFedActorsMessage;
 
+/// <summary>The coordinator's acknowledgement: the client is in its registry and may be sampled.</summary>
+public sealed record ClientRegistered(ClientId Client) : IFedActorsMessage;
+
 /// <summary>The coordinator asks a client to train from the global model.</summary>
 /// <param name="Round">The round this work belongs to.</param>
 /// <param name="Global">The global model.</param>

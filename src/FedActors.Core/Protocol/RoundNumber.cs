@@ -6,8 +6,8 @@ public readonly record struct RoundNumber(int Value) : IComparable<RoundNumber>
     /// <summary>The round before the first: the initial model's evaluation.</summary>
     public static readonly RoundNumber Initial = new(0);
 
-    /// <summary>The round after this one.</summary>
-    public RoundNumber Next => new(Value + 1);
+    /// <summary>The round after this one. A method, not a property, so serializers that walk properties do not recurse.</summary>
+    public RoundNumber Next() => new(Value + 1);
 
     /// <inheritdoc />
     public int CompareTo(RoundNumber other) => Value.CompareTo(other.Value);

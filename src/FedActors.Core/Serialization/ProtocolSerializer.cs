@@ -22,6 +22,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     internal const int SerializerId = 471;
 
     private const string RegisterClientManifest = "RC";
+    private const string ClientRegisteredManifest = "CR";
     private const string FitRequestManifest = "FQ";
     private const string FitResultManifest = "FR";
     private const string FitFailedManifest = "FF";
@@ -48,6 +49,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     public override string Manifest(object o) => o switch
     {
         RegisterClient => RegisterClientManifest,
+        ClientRegistered => ClientRegisteredManifest,
         FitRequest => FitRequestManifest,
         FitResult => FitResultManifest,
         FitFailed => FitFailedManifest,
@@ -63,6 +65,9 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             switch (obj)
             {
                 case RegisterClient m:
+                    w.Write(m.Client.Value);
+                    break;
+                case ClientRegistered m:
                     w.Write(m.Client.Value);
                     break;
                 case FitRequest m:
@@ -100,6 +105,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         var name = manifest switch
         {
             RegisterClientManifest => nameof(RegisterClient),
+            ClientRegisteredManifest => nameof(ClientRegistered),
             FitRequestManifest => nameof(FitRequest),
             FitResultManifest => nameof(FitResult),
             FitFailedManifest => nameof(FitFailed),
@@ -112,6 +118,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             object message = manifest switch
             {
                 RegisterClientManifest => new RegisterClient(ReadClientId(r)),
+                ClientRegisteredManifest => new ClientRegistered(ReadClientId(r)),
                 FitRequestManifest => new FitRequest(
                     new RoundNumber(r.ReadInt32()), ReadParameters(r), ReadFitConfig(r), r.ReadInt32(), ReadTensorMap(r)),
                 FitResultManifest => new FitResult(

@@ -1,0 +1,75 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using FedActors.Core.Configuration;
+using FedActors.Core.Tensors;
+using FedActors.Core.Training;
+
+namespace FedActors.Core.Server;
+
+/// <summary>The server's round settings, read once from <c>fedactors.run</c>, <c>fedactors.server</c> and <c>fedactors.training</c>.</summary>
+/// <param name="Rounds">Training rounds in the run (at least 1).</param>
+/// <param name="Seed">Seed for sampling and for the clients' per-round seeds.</param>
+/// <param name="MinAvailableClients">Registered clients needed before a round starts.</param>
+/// <param name="RegistrationTimeout">How long to wait for them before the run fails.</param>
+/// <param name="FractionFit">Share of registered clients sampled each round, in (0, 1].</param>
+/// <param name="MinFitClients">Clients sampled at least, and valid updates needed, per round.</param>
+/// <param name="RoundTimeout">Deadline for a round's replies.</param>
+/// <param name="AcceptFailures">Whether a round with fewer than MinFitClients (but at least one) valid updates still aggregates.</param>
+/// <param name="MaxRoundRetries">How often a failed round is retried before the run stops.</param>
+/// <param name="MaxUpdateNorm">Updates with a larger L2 norm are rejected; null checks only shapes and finiteness.</param>
+/// <param name="LogVerbose">Log every reply and drop at Info.</param>
+/// <param name="Training">The local training settings sent to clients.</param>
+public sealed record RoundCoordinatorSettings(
+    int Rounds,
+    int Seed,
+    int MinAvailableClients,
+    TimeSpan RegistrationTimeout,
+    double FractionFit,
+    int MinFitClients,
+    TimeSpan RoundTimeout,
+    bool AcceptFailures,
+    int MaxRoundRetries,
+    double? MaxUpdateNorm,
+    bool LogVerbose,
+    FitConfig Training)
+{
+    /// <summary>Reads the settings from the actor system's configuration.</summary>
+    public static RoundCoordinatorSettings Create(ActorSystem system) => Create(system.Settings.Config);
+
+    /// <summary>Reads and checks the settings; <paramref name="config"/> must fall back on the defaults (<see cref="FedActorsConfig.Load"/>).</summary>
+    /// <exception cref="ConfigurationException">A value is missing, ill-typed or out of range; the message names the key.</exception>
+    public static RoundCoordinatorSettings Create(Config config)
+    {
+        var r = new ConfigReader(config);
+        var settings = new RoundCoordinatorSettings(
+            Rounds: r.Int("fedactors.run.rounds", min: 1),
+            Seed: r.Int("fedactors.run.seed"),
+            MinAvailableClients: r.Int("fedactors.server.min-available-clients", min: 1),
+            RegistrationTimeout: r.Duration("fedactors.server.registration-timeout"),
+            FractionFit: r.Double("fedactors.server.fraction-fit", min: 0, max: 1, minExclusive: true),
+            MinFitClients: r.Int("fedactors.server.min-fit-clients", min: 1),
+            RoundTimeout: r.Duration("fedactors.server.round-timeout"),
+            AcceptFailures: r.Bool("fedactors.server.accept-failures"),
+            MaxRoundRetries: r.Int("fedactors.server.max-round-retries", min: 0),
+            MaxUpdateNorm: r.DoubleOrOff("fedactors.server.max-update-norm"),
+            LogVerbose: r.Bool("fedactors.server.log-verbose"),
+            Training: ReadTraining(r));
+        if (settings.MinFitClients > settings.MinAvailableClients)
+        {
+            throw new ConfigurationException(
+                $"configuration key 'fedactors.server.min-fit-clients' is {settings.MinFitClients}, but must not exceed " +
+                $"'fedactors.server.min-available-clients' ({settings.MinAvailableClients}): a round could never sample enough clients");
+        }
+
+        return settings;
+    }
+
+    private static FitConfig ReadTraining(ConfigReader r) => new(
+        LocalEpochs: r.Int("fedactors.training.local-epochs", min: 1),
+        BatchSize: r.Int("fedactors.training.batch-size", min: 1),
+        LearningRate: (float)r.Double("fedactors.training.learning-rate", min: 0, minExclusive: true),
+        Momentum: (float)r.Double("fedactors.training.momentum", min: 0, max: 0.999999),
+        WeightDecay: (float)r.Double("fedactors.training.weight-decay", min: 0),
+        Hyperparameters: NamedTensors.NoHyperparameters);
+}

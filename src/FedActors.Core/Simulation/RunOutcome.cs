@@ -1,0 +1,12 @@
+using System.Collections.Immutable;
+using FedActors.Core.Metrics;
+using FedActors.Core.Tensors;
+
+namespace FedActors.Core.Simulation;
+
+/// <summary>How a run ended.</summary>
+/// <param name="Succeeded">True when every round completed.</param>
+/// <param name="FailureReason">Why the run stopped early; null when it succeeded.</param>
+/// <param name="History">The completed rounds' records, round 0 first when there is a central evaluator.</param>
+/// <param name="FinalParameters">The final global model; null when the run failed.</param>
+public sealed record RunOutcome(bool Succeeded, string? FailureReason, ImmutableArray<RoundRecord> History, Parameters? FinalParameters);

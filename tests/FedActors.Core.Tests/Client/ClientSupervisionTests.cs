@@ -1,0 +1,79 @@
+using Akka.Actor;
+using Akka.Configuration;
+using FedActors.Core.Client;
+using FedActors.Core.Metrics;
+using FedActors.Core.Protocol;
+using FedActors.Core.Server;
+using FedActors.Core.Strategies;
+using FedActors.Core.Tests.Support;
+using FedActors.Core.Training;
+
+namespace FedActors.Core.Tests.Client;
+
+/// <summary>Real client actors under their supervisor, with scripted pure-C# trainers.</summary>
+public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
+{
+    public ClientSupervisionTests()
+        : base(TestConfigs.RealTime())
+    {
+    }
+
+    [Fact]
+    public void Client_WhenItsTrainerThrows_IsRestartedAndTheRoundCompletesWithoutIt()
+    {
+        // given three clients, where c2's trainer throws in round 1 only
+        var listener = StartRun(rounds: 2, (id, task) =>
+            id == "c2" && task.Round.Value == 1 ? new InvalidOperationException("disk full") : null);
+
+        // when the run proceeds
+        var round1 = listener.ExpectMsg<RoundCompleted>().Record;
+        var round2 = listener.ExpectMsg<RoundCompleted>().Record;
+
+        // then round 1 completes without c2, named as failed with the trainer's message,
+        // and the restarted c2 is back in round 2
+        Assert.Equal(["c1", "c3"], round1.Answered.Select(c => c.Value));
+        var drop = Assert.Single(round1.Dropped);
+        Assert.Equal(("c2", DropReason.Failed), (drop.Client.Value, drop.Reason));
+        Assert.Contains("disk full", drop.Detail);
+        Assert.Equal(["c1", "c2", "c3"], round2.Answered.Select(c => c.Value));
+        listener.ExpectMsg<RunCompleted>();
+    }
+
+    [Fact]
+    public async Task Client_WhenItFailsInAWayRestartCannotCure_IsStoppedAndDroppedFromTheRound()
+    {
+        // given three clients, where c3's trainer reports bad configuration
+        var listener = StartRun(rounds: 1, (id, _) =>
+            id == "c3" ? new ConfigurationException("no data shard for c3") : null);
+
+        // when the round completes
+        var round1 = listener.ExpectMsg<RoundCompleted>().Record;
+
+        // then c3 is dropped as stopped, and its actor is gone for good
+        var drop = Assert.Single(round1.Dropped);
+        Assert.Equal(("c3", DropReason.Stopped), (drop.Client.Value, drop.Reason));
+        await Assert.ThrowsAsync<ActorNotFoundException>(() =>
+            Sys.ActorSelection("/user/clients/c3").ResolveOne(TimeSpan.FromSeconds(3)));
+    }
+
+    private Akka.TestKit.TestProbe StartRun(int rounds, Func<string, FitTask, Exception?> fault)
+    {
+        var settings = RoundCoordinatorSettings.Create(Sys) with
+        {
+            Rounds = rounds,
+            MinAvailableClients = 3,
+            FractionFit = 1.0,
+            MinFitClients = 2,
+            RoundTimeout = TimeSpan.FromSeconds(20),
+        };
+        var listener = CreateTestProbe("listener");
+        var coordinator = Sys.ActorOf(RoundCoordinator.Props(settings, new FedAvg(), TestParameters.Filled(0f), null, listener.Ref), "coordinator");
+
+        var ids = new[] { "c1", "c2", "c3" }.Select(i => new ClientId(i)).ToList();
+        Sys.ActorOf(
+            ClientSupervisor.Props(ClientSupervisorSettings.Create(Sys), coordinator, ids, id =>
+                new ScriptedTrainer(1f, 10, task => fault(id.Value, task))),
+            "clients");
+        return listener;
+    }
+}

@@ -1,0 +1,119 @@
+using System.Collections.Immutable;
+using System.Runtime.Serialization;
+using Akka.Serialization;
+using FedActors.Core.Protocol;
+using FedActors.Core.Serialization;
+using FedActors.Core.Tensors;
+using FedActors.Core.Tests.Support;
+using FedActors.Core.Training;
+
+namespace FedActors.Core.Tests.Serialization;
+
+public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
+{
+    private static readonly ImmutableSortedDictionary<string, Parameters> Extras =
+        NamedTensors.Empty.Add("control", TestParameters.Of(1, 2, 3, 4, 5, 6));
+
+    public ProtocolSerializerTests()
+        : base(TestConfigs.RealTime())
+    {
+    }
+
+    public static TheoryData<IFedActorsMessage> Messages() =>
+    [
+        new RegisterClient(new ClientId("hospital-7")),
+        new ClientRegistered(new ClientId("hospital-7")),
+        new FitRequest(
+            new RoundNumber(3),
+            TestParameters.Of(1.5f, -2, float.Epsilon, 4, 5, 6),
+            new FitConfig(2, 32, 0.01f, 0.9f, 1e-4f, NamedTensors.NoHyperparameters.Add("mu", 0.01)),
+            12345,
+            Extras),
+        new FitResult(new ClientId("bank-1"), new RoundNumber(9), TestParameters.Of(6, 5, 4, 3, 2, 1), 600, 0.25, 0.875, Extras),
+        new FitFailed(new ClientId("device-42"), new RoundNumber(1), "InvalidOperationException: disk full"),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Serializer_ForEveryProtocolMessage_IsChosenAndRoundTripsIt(IFedActorsMessage message)
+    {
+        // given the actor system's serialization
+        var serializer = Sys.Serialization.FindSerializerFor(message);
+
+        // when the message is serialized and read back
+        var bytes = serializer.ToBinary(message);
+        var back = Sys.Serialization.Deserialize(bytes, serializer.Identifier, ((SerializerWithStringManifest)serializer).Manifest(message));
+
+        // then FedActors' serializer was chosen and the message is unchanged
+        Assert.IsType<ProtocolSerializer>(serializer);
+        Assert.Equal(Describe(message), Describe(back));
+    }
+
+    [Fact]
+    public void Serializer_ForParameters_WritesRawFloatsNotText()
+    {
+        // given a fit result carrying one million parameters
+        var layout = new ParameterLayout([new TensorSpec("w", [1000, 1000])]);
+        var message = new FitResult(new ClientId("c"), new RoundNumber(1), Parameters.Zeros(layout), 1, 0, 0, NamedTensors.Empty);
+
+        // when serialized
+        var bytes = Sys.Serialization.FindSerializerFor(message).ToBinary(message);
+
+        // then it costs four bytes a parameter plus a small header
+        Assert.InRange(bytes.Length, 4_000_000, 4_000_100);
+    }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void Serializer_WhenThePayloadIsTruncated_FailsSayingSoAndNamingTheMessage(IFedActorsMessage message)
+    {
+        // given a serialized message missing its last byte
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+
+        // when it is read
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(bytes[..^1], serializer.Manifest(message)));
+
+        // then the error says what was wrong with which message
+        Assert.Contains("truncated", error.Message);
+        Assert.Contains(message.GetType().Name, error.Message);
+    }
+
+    [Fact]
+    public void Serializer_WhenALengthFieldIsCorrupt_FailsWithoutAllocatingIt()
+    {
+        // given a fit result whose tensor count field says two billion
+        var message = new FitResult(new ClientId("c"), new RoundNumber(1), TestParameters.Filled(1), 1, 0, 0, NamedTensors.Empty);
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        BitConverter.TryWriteBytes(bytes.AsSpan(1 + 1 + 4), int.MaxValue);
+
+        // when it is read
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(bytes, serializer.Manifest(message)));
+
+        // then the error names the field
+        Assert.Contains("tensor count", error.Message);
+    }
+
+    [Fact]
+    public void Serializer_WhenTheManifestIsUnknown_FailsNamingIt()
+    {
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(new RegisterClient(new ClientId("c")));
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary([1, 2, 3], "ZZ"));
+        Assert.Contains("'ZZ'", error.Message);
+    }
+
+    // Records holding Parameters or immutable collections compare by reference: compare a full rendering.
+    private static string Describe(object message) => message switch
+    {
+        FitRequest m => $"{m.Round}|{Render(m.Global)}|{m.Config with { Hyperparameters = NamedTensors.NoHyperparameters }}|{string.Join(",", m.Config.Hyperparameters)}|{m.Seed}|{Render(m.Extras)}",
+        FitResult m => $"{m.Client}|{m.Round}|{Render(m.Updated)}|{m.SampleCount}|{m.Loss}|{m.Accuracy}|{Render(m.Extras)}",
+        _ => message.ToString()!,
+    };
+
+    private static string Render(Parameters p) =>
+        string.Join(";", p.Layout.Tensors) + "=" + string.Join(",", p.Values.ToArray().Select(v => BitConverter.SingleToInt32Bits(v)));
+
+    private static string Render(ImmutableSortedDictionary<string, Parameters> map) =>
+        string.Join("&", map.Select(kv => kv.Key + ":" + Render(kv.Value)));
+}

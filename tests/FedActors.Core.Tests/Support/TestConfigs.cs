@@ -1,0 +1,23 @@
+using Akka.Configuration;
+using FedActors.Core.Configuration;
+
+namespace FedActors.Core.Tests.Support;
+
+/// <summary>Configurations for Core's actor tests: every message through the serializer, quiet logs.</summary>
+internal static class TestConfigs
+{
+    private const string Common = """
+        akka.actor.serialize-messages = on
+        akka.loglevel = WARNING
+        akka.stdout-loglevel = WARNING
+        """;
+
+    /// <summary>Real time; for tests that never wait on a deadline.</summary>
+    public static Config RealTime(string overrides = "") =>
+        FedActorsConfig.Load(ConfigurationFactory.ParseString(overrides + "\n" + Common));
+
+    /// <summary>Virtual time: deadlines fire only when the test advances the <c>TestScheduler</c>.</summary>
+    public static Config VirtualTime(string overrides = "") =>
+        FedActorsConfig.Load(ConfigurationFactory.ParseString(
+            overrides + "\n" + Common + "\nakka.scheduler.implementation = \"Akka.TestKit.TestScheduler, Akka.TestKit\""));
+}
