@@ -47,8 +47,8 @@ public sealed class SimulateCommandTests : IDisposable
         // then
         Assert.Equal(0, result.ExitCode);
         var s = engine.Settings!;
-        Assert.Equal((6, 64, 3, 20), (s.Rounds, s.BatchSize, s.LocalEpochs, s.Clients));
-        Assert.Equal(("cnn", "dirichlet", 0.3, 0.5, 0.1, 1, 7), (s.Model, s.Scheme, s.Alpha, s.FractionFit, s.LearningRate, s.Parallelism, s.Seed));
+        Assert.Equal((6, 64, 3, 20), (s.Server.Rounds, s.Server.Training.BatchSize, s.Server.Training.LocalEpochs, s.Clients));
+        Assert.Equal(("cnn", "dirichlet", 0.3, 0.5, 0.1f, 1, 7), (s.Model, s.Scheme, s.Alpha, s.Server.FractionFit, s.Server.Training.LearningRate, s.Parallelism, s.Server.Seed));
         Assert.Equal(1, engine.Config!.GetInt("fedactors.training-dispatcher.dedicated-thread-pool.thread-count"));
     }
 
@@ -91,7 +91,7 @@ public sealed class SimulateCommandTests : IDisposable
     {
         // when
         var result = await CliRunner.RunAsync(
-            new FakeEngine(Rounds.History(1)), "simulate", "--clients", "3", "--set", "server.min-fit-clients=4", "--output", Output);
+            new FakeEngine(Rounds.History(1)), "simulate", "--clients", "3", "--set", "server.min-fit-clients=4", "--set", "server.min-available-clients=4", "--output", Output);
 
         // then
         Assert.Equal(2, result.ExitCode);

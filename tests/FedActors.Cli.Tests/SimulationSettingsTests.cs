@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using FedActors.Cli.Configuration;
 using FedActors.Core.Configuration;
+using FedActors.Core.Server;
 
 namespace FedActors.Cli.Tests;
 
@@ -15,11 +16,11 @@ public sealed class SimulationSettingsTests
         // then
         Assert.Equal(
             new SimulationSettings(
-                Rounds: 5, Seed: 42, Clients: 10, Model: "logistic-regression", DatasetDirectory: "/usr/share/datasets/fashion-mnist",
-                TrainLimit: 0, TestLimit: 0, Scheme: "iid", Alpha: 0.5, ShardsPerClient: 2, LabelsPerClient: 2,
-                FractionFit: 0.2, MinFitClients: 2, MinAvailableClients: 2, LocalEpochs: 1, BatchSize: 32, LearningRate: 0.01,
-                Parallelism: 2, TorchThreads: 1, OutputDirectory: "fedactors-output"),
+                RoundCoordinatorSettings.Create(FedActorsConfig.Load()), Clients: 10, Model: "logistic-regression",
+                DatasetDirectory: "/usr/share/datasets/fashion-mnist", TrainLimit: 0, TestLimit: 0, Scheme: "iid", Alpha: 0.5,
+                ShardsPerClient: 2, LabelsPerClient: 2, Parallelism: 2, TorchThreads: 1, OutputDirectory: "fedactors-output"),
             settings);
+        Assert.Equal((5, 42, 0.2, 2), (settings.Server.Rounds, settings.Server.Seed, settings.Server.FractionFit, settings.Server.MinFitClients));
         Assert.Equal(2, settings.SampledPerRound);
     }
 
@@ -33,6 +34,9 @@ public sealed class SimulationSettingsTests
     [InlineData("fedactors.simulation.model = resnet", "'fedactors.simulation.model' is 'resnet', but must be one of logistic-regression, mlp, cnn, niid-cnn")]
     [InlineData("fedactors.server.round-timeout = soon", "'fedactors.server.round-timeout' is 'soon', but must be a duration")]
     [InlineData("fedactors.run.rounds = 2.5", "'fedactors.run.rounds' is '2.5', but must be a whole number")]
+    [InlineData("fedactors.server { min-fit-clients = 3, min-available-clients = 2 }", "'fedactors.server.min-fit-clients' is 3, but must not exceed 'fedactors.server.min-available-clients' (2)")]
+    [InlineData("fedactors.client.restart-window = never", "'fedactors.client.restart-window' is 'never'")]
+    [InlineData("fedactors.strategy.name = fedsgd", "'fedactors.strategy.name' is 'fedsgd', but must be one of fedavg")]
     public void Read_WhenAValueIsOutOfRangeOrIllTyped_NamesTheKey(string hocon, string expected)
     {
         // when
@@ -45,7 +49,6 @@ public sealed class SimulationSettingsTests
     [Theory]
     [InlineData("fedactors { simulation.clients = 5, server { min-fit-clients = 6, min-available-clients = 6 } }", "'fedactors.server.min-fit-clients' is 6, but only 5 clients exist")]
     [InlineData("fedactors { simulation.clients = 5, server.min-available-clients = 8 }", "'fedactors.server.min-available-clients' is 8, but only 5 clients exist")]
-    [InlineData("fedactors.server { min-fit-clients = 3, min-available-clients = 2 }", "'fedactors.server.min-fit-clients' (3) must not exceed 'fedactors.server.min-available-clients' (2)")]
     [InlineData("fedactors.simulation { clients = 200, dataset.train-limit = 100 }", "'fedactors.simulation.clients' is 200, more than the 100 training samples")]
     [InlineData("fedactors.simulation { clients = 10, dataset.train-limit = 100, partitioning { scheme = shards, shards-per-client = 20 } }", "is more shards than the 100 training samples")]
     public void Read_WhenSettingsAreImpossibleTogether_SaysWhy(string hocon, string expected)

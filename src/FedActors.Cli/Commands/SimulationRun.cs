@@ -35,7 +35,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         SimulationResult result;
         try
         {
-            result = await progress.RunAsync(settings.Rounds, onRound => engine.RunAsync(settings, layers.Effective, onRound, ct));
+            result = await progress.RunAsync(settings.Server.Rounds, onRound => engine.RunAsync(settings, layers.Effective, onRound, ct));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -84,7 +84,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
     {
         MetricsJson.Write(report, Path.Combine(folder, "metrics.json"));
         MetricsCsv.Write(report.History, Path.Combine(folder, "metrics.csv"));
-        var title = $"FedActors: {settings.Model}, {settings.Clients} clients ({settings.Scheme}), fraction {settings.FractionFit.ToString(CultureInfo.InvariantCulture)}";
+        var title = $"FedActors: {settings.Model}, {settings.Clients} clients ({settings.Scheme}), fraction {settings.Server.FractionFit.ToString(CultureInfo.InvariantCulture)}";
         MetricsPlot.Write(report.FinalAttempts, title, Path.Combine(folder, "metrics.png"));
     }
 
@@ -124,8 +124,8 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
 
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Rounds} rounds, {s.SampledPerRound} clients per round, "
-            + $"{s.LocalEpochs} local epoch(s), batch {s.BatchSize}, lr {s.LearningRate}, parallelism {s.Parallelism}, seed {s.Seed}");
+            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {s.SampledPerRound} clients per round, "
+            + $"{s.Server.Training.LocalEpochs} local epoch(s), batch {s.Server.Training.BatchSize}, lr {s.Server.Training.LearningRate}, parallelism {s.Parallelism}, seed {s.Server.Seed}");
     }
 
     private static string Summary(RunReport report, IReadOnlyList<string> files)

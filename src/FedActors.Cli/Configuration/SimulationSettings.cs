@@ -1,5 +1,8 @@
 using Akka.Configuration;
+using FedActors.Core.Client;
 using FedActors.Core.Configuration;
+using FedActors.Core.Server;
+using FedActors.Core.Strategies;
 
 namespace FedActors.Cli.Configuration;
 
@@ -9,8 +12,7 @@ namespace FedActors.Cli.Configuration;
 /// together). Immutable; create with <see cref="Read"/>.
 /// </summary>
 internal sealed record SimulationSettings(
-    int Rounds,
-    int Seed,
+    RoundCoordinatorSettings Server,
     int Clients,
     string Model,
     string DatasetDirectory,
@@ -20,12 +22,6 @@ internal sealed record SimulationSettings(
     double Alpha,
     int ShardsPerClient,
     int LabelsPerClient,
-    double FractionFit,
-    int MinFitClients,
-    int MinAvailableClients,
-    int LocalEpochs,
-    int BatchSize,
-    double LearningRate,
     int Parallelism,
     int TorchThreads,
     string OutputDirectory)
@@ -39,17 +35,20 @@ internal sealed record SimulationSettings(
     private const int FashionMnistTrainSize = 60_000;
 
     /// <summary>Clients sampled each round: fraction-fit of the clients, at least min-fit-clients.</summary>
-    public int SampledPerRound => Math.Max(MinFitClients, (int)Math.Ceiling(FractionFit * Clients - 1e-9));
+    public int SampledPerRound => Math.Max(Server.MinFitClients, (int)Math.Ceiling((Server.FractionFit * Clients) - 1e-9));
 
-    /// <summary>Reads and checks every setting.</summary>
+    /// <summary>Reads and checks every setting, Core's included (server, client supervision, strategy).</summary>
     /// <exception cref="ConfigurationException">A value is ill-typed, out of range, or impossible with the others; the message names the keys.</exception>
     public static SimulationSettings Read(Config config)
     {
+        var server = RoundCoordinatorSettings.Create(config);
+        _ = ClientSupervisorSettings.Create(config);
+        _ = StrategyCatalog.FromConfig(config);
+
         var r = new ConfigReader(config);
         const string S = "fedactors.simulation.";
         var settings = new SimulationSettings(
-            Rounds: r.Int("fedactors.run.rounds", min: 1),
-            Seed: r.Int("fedactors.run.seed"),
+            server,
             Clients: r.Int(S + "clients", min: 1),
             Model: r.OneOf(S + "model", Models),
             DatasetDirectory: r.String(S + "dataset.directory"),
@@ -59,49 +58,22 @@ internal sealed record SimulationSettings(
             Alpha: r.Double(S + "partitioning.alpha", min: 0, minExclusive: true),
             ShardsPerClient: r.Int(S + "partitioning.shards-per-client", min: 1),
             LabelsPerClient: r.Int(S + "partitioning.labels-per-client", min: 1, max: 10),
-            FractionFit: r.Double("fedactors.server.fraction-fit", min: 0, max: 1, minExclusive: true),
-            MinFitClients: r.Int("fedactors.server.min-fit-clients", min: 1),
-            MinAvailableClients: r.Int("fedactors.server.min-available-clients", min: 1),
-            LocalEpochs: r.Int("fedactors.training.local-epochs", min: 1),
-            BatchSize: r.Int("fedactors.training.batch-size", min: 1),
-            LearningRate: r.Double("fedactors.training.learning-rate", min: 0, minExclusive: true),
             Parallelism: r.Int("fedactors.training.parallelism", min: 1, max: 1024),
             TorchThreads: r.Int("fedactors.training.torch-threads", min: 1, max: 1024),
             OutputDirectory: r.String(S + "output-directory"));
-        ReadTheRest(r);
         return settings.CheckedTogether();
-    }
-
-    // Keys the simulation does not use itself but Core reads later: checked now so that a typo
-    // fails before the run, not halfway through it.
-    private static void ReadTheRest(ConfigReader r)
-    {
-        r.Duration("fedactors.server.registration-timeout");
-        r.Duration("fedactors.server.round-timeout");
-        r.Bool("fedactors.server.accept-failures");
-        r.Int("fedactors.server.max-round-retries", min: 0);
-        r.DoubleOrOff("fedactors.server.max-update-norm");
-        r.Bool("fedactors.server.log-verbose");
-        r.Double("fedactors.training.momentum", min: 0, max: 0.999999);
-        r.Double("fedactors.training.weight-decay", min: 0);
-        r.OneOf("fedactors.strategy.name", "fedavg");
     }
 
     private SimulationSettings CheckedTogether()
     {
-        if (MinFitClients > Clients)
+        if (Server.MinFitClients > Clients)
         {
-            throw Impossible($"'fedactors.server.min-fit-clients' is {MinFitClients}, but only {Clients} clients exist ('fedactors.simulation.clients'): a round can never sample that many");
+            throw Impossible($"'fedactors.server.min-fit-clients' is {Server.MinFitClients}, but only {Clients} clients exist ('fedactors.simulation.clients'): a round can never sample that many");
         }
 
-        if (MinAvailableClients > Clients)
+        if (Server.MinAvailableClients > Clients)
         {
-            throw Impossible($"'fedactors.server.min-available-clients' is {MinAvailableClients}, but only {Clients} clients exist ('fedactors.simulation.clients'): the first round would wait for clients that never come");
-        }
-
-        if (MinFitClients > MinAvailableClients)
-        {
-            throw Impossible($"'fedactors.server.min-fit-clients' ({MinFitClients}) must not exceed 'fedactors.server.min-available-clients' ({MinAvailableClients})");
+            throw Impossible($"'fedactors.server.min-available-clients' is {Server.MinAvailableClients}, but only {Clients} clients exist ('fedactors.simulation.clients'): the first round would wait for clients that never come");
         }
 
         var trainSize = TrainLimit > 0 ? Math.Min(TrainLimit, FashionMnistTrainSize) : FashionMnistTrainSize;
