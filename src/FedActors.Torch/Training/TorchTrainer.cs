@@ -1,0 +1,95 @@
+using FedActors.Core.Tensors;
+using FedActors.Core.Training;
+using FedActors.Torch.Data;
+using FedActors.Torch.Models;
+using TorchSharp;
+
+namespace FedActors.Torch.Training;
+
+/// <summary>
+/// Trains one client's model with plain minibatch SGD and cross-entropy loss, as in FedAvg's
+/// ClientUpdate (McMahan et al. 2017, arXiv:1602.05629): E local epochs over the shard in
+/// batches of B, shuffled from the fit's seed. Created by <see cref="TorchTrainerFactory"/>.
+/// </summary>
+/// <remarks>
+/// The trainer holds only references to the shared data and its shard's indices; the module
+/// comes from the calling thread's workspace and is overwritten from the global model on
+/// every call, and the optimiser (with its momentum buffers) is fresh for every fit, so no
+/// state leaks from one client to the next.
+/// </remarks>
+public sealed class TorchTrainer : ITrainer
+{
+    private readonly ModelKind _model;
+    private readonly LabeledImages _train;
+    private readonly int[] _shard;
+    private readonly LabeledImages _evaluationData;
+    private readonly int[] _evaluationIndices;
+    private bool _disposed;
+
+    internal TorchTrainer(ModelKind model, LabeledImages train, int[] shard, LabeledImages evaluationData, int[] evaluationIndices)
+    {
+        _model = model;
+        _train = train;
+        _shard = shard;
+        _evaluationData = evaluationData;
+        _evaluationIndices = evaluationIndices;
+    }
+
+    /// <inheritdoc />
+    public LocalFit Fit(FitTask task)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var config = task.Config.Validated();
+        var workspace = ModelWorkspace.ForCurrentThread(_model);
+        workspace.Load(task.Global);
+        var module = workspace.Module;
+        module.train();
+        using var optimizer = torch.optim.SGD(module.parameters(), config.LearningRate, config.Momentum, weight_decay: config.WeightDecay);
+
+        var random = new Random(task.Seed);
+        var order = (int[])_shard.Clone();
+        double lossSum = 0;
+        long correct = 0;
+        for (var epoch = 0; epoch < config.LocalEpochs; epoch++)
+        {
+            random.Shuffle(order);
+            lossSum = 0;
+            correct = 0;
+            for (var start = 0; start < order.Length; start += config.BatchSize)
+            {
+                // One scope per batch frees every intermediate tensor at once; without it memory
+                // grew 6.8 MB per CNN batch because the GC never ran. No await may happen inside.
+                using var scope = torch.NewDisposeScope();
+                var count = Math.Min(config.BatchSize, order.Length - start);
+                var (inputs, targets) = workspace.Gather(_train, order.AsSpan(start, count));
+                var logits = module.forward(inputs);
+                var loss = torch.nn.functional.cross_entropy(logits, targets);
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += (double)loss.item<float>() * count;
+                correct += ModelWorkspace.CountCorrect(logits, targets);
+            }
+        }
+
+        return new LocalFit(
+            workspace.Save(task.Global.Layout),
+            order.Length,
+            lossSum / order.Length,
+            (double)correct / order.Length,
+            NamedTensors.Empty,
+            NamedTensors.Empty);
+    }
+
+    /// <inheritdoc />
+    public Evaluation Evaluate(Parameters parameters)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var workspace = ModelWorkspace.ForCurrentThread(_model);
+        workspace.Load(parameters);
+        return workspace.Evaluate(_evaluationData, _evaluationIndices);
+    }
+
+    /// <summary>Marks the trainer as finished; the thread's module stays cached for the next trainer.</summary>
+    public void Dispose() => _disposed = true;
+}
