@@ -29,6 +29,16 @@ internal static class CliApplication
         }
 
         var invocation = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
-        return await parsed.InvokeAsync(invocation, ct);
+        try
+        {
+            return await parsed.InvokeAsync(invocation, ct);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug of ours: still one line, no stack trace (FEDACTORS_DEBUG=1 shows it).
+            var detail = Environment.GetEnvironmentVariable("FEDACTORS_DEBUG") == "1" ? e.ToString() : $"{e.GetType().Name}: {e.Message}";
+            await console.Error.WriteLineAsync($"fedactors failed unexpectedly: {detail}");
+            return ExitCodes.RunFailed;
+        }
     }
 }

@@ -96,6 +96,43 @@ public sealed class ConfigLayersTests : IDisposable
     }
 
     [Fact]
+    public void Load_WhenNoFileAndNoOptions_GivesTheDefaults()
+    {
+        // when
+        var layers = ConfigLayers.Load(null, []);
+
+        // then
+        Assert.Equal(5, layers.Effective.GetInt("fedactors.run.rounds"));
+        Assert.Empty(layers.CommandLineOrigins);
+    }
+
+    [Fact]
+    public void Load_WhenOnlyAFileIsGiven_LayersItOverTheDefaults()
+    {
+        // given
+        var file = _folder.File("only.conf", "fedactors.run.rounds = 3\n");
+
+        // when
+        var config = ConfigLayers.Load(file, []).Effective;
+
+        // then
+        Assert.Equal((3, 42), (config.GetInt("fedactors.run.rounds"), config.GetInt("fedactors.run.seed")));
+    }
+
+    [Theory]
+    [InlineData(null, "WARNING")]
+    [InlineData("akka.loglevel=DEBUG", "DEBUG")]
+    [InlineData("server.log-verbose=on", null)]
+    public void Load_WhenUserSaysNothingAboutLogging_AkkaLogsWarningsOnly(string? set, string? expected)
+    {
+        // when
+        var config = ConfigLayers.Load(null, set is null ? [] : [ConfigOverride.FromSetArgument(set)]).Effective;
+
+        // then
+        Assert.Equal(expected, config.HasPath("akka.loglevel") ? config.GetString("akka.loglevel") : null);
+    }
+
+    [Fact]
     public void SourceOf_WhenKeyComesFromEachLayer_NamesThatLayer()
     {
         // given

@@ -21,7 +21,7 @@ internal static class SimulateCommand
         var configFile = new Option<string?>("--config") { Description = "HOCON file layered over the embedded defaults (hocon/reference.conf).", HelpName = "FILE" };
         var sets = new Option<string[]>("--set")
         {
-            Description = "Sets any key, relative to 'fedactors.' (repeatable), e.g. --set server.round-timeout=30s.",
+            Description = "Sets any key, relative to 'fedactors.' (repeatable), e.g. --set server.round-timeout=30s; keys starting with 'akka.' are set as they are.",
             HelpName = "KEY=VALUE",
             Arity = ArgumentArity.ZeroOrMore,
         };

@@ -110,7 +110,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
     private static string Describe(Exception e) => e switch
     {
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
-        IOException or UnauthorizedAccessException or InvalidDataException => e.Message,
+        IOException or UnauthorizedAccessException or InvalidDataException or FedActors.Torch.Data.DatasetException => e.Message,
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 

@@ -58,7 +58,8 @@ internal sealed partial class ConfigLayers
         var layers = new ConfigLayers(filePath, file, outline, commandLine, overrides, Config.Empty);
         try
         {
-            return new ConfigLayers(filePath, file, outline, commandLine, overrides, FedActorsConfig.Load(commandLine.WithFallback(file)));
+            var user = Merge(commandLine, file);
+            return new ConfigLayers(filePath, file, outline, commandLine, overrides, FedActorsConfig.Load(Merge(user, QuietAkka(user))));
         }
         catch (ConfigurationException e)
         {
@@ -96,6 +97,25 @@ internal sealed partial class ConfigLayers
 
         return "the defaults (hocon/reference.conf)";
     }
+
+    // Akka logs every round at Info, which drowns the progress display: the CLI shows warnings only,
+    // unless the user asks for more (akka.loglevel, or fedactors.server.log-verbose = on).
+    private static Config QuietAkka(Config user)
+    {
+        var verbose = user.HasPath("fedactors.server.log-verbose")
+            && user.GetString("fedactors.server.log-verbose") is "on" or "true" or "yes";
+        return verbose || user.HasPath("akka.loglevel")
+            ? Config.Empty
+            : ConfigurationFactory.ParseString("akka { loglevel = WARNING, stdout-loglevel = WARNING }");
+    }
+
+    // Akka refuses a config as its own fallback, and Config.Empty is one shared instance.
+    private static Config Merge(Config over, Config under) => (over.IsEmpty, under.IsEmpty) switch
+    {
+        (true, _) => under,
+        (_, true) => over,
+        _ => over.WithFallback(under),
+    };
 
     private static (Config Config, HoconOutline Outline) ReadFile(string path)
     {

@@ -6,8 +6,8 @@ namespace FedActors.Cli.Configuration;
 /// <param name="Origin">How the user wrote it, for error messages (e.g. <c>--rounds 3</c>).</param>
 internal sealed record ConfigOverride(string Key, string HoconValue, string Origin)
 {
-    /// <summary>The full path, with the <c>fedactors.</c> prefix.</summary>
-    public string Path => Key.StartsWith("fedactors.", StringComparison.Ordinal) ? Key : "fedactors." + Key;
+    /// <summary>The full path: <c>fedactors.</c> + the key, unless the key already starts with <c>fedactors.</c> or <c>akka.</c>.</summary>
+    public string Path => Key.StartsWith("fedactors.", StringComparison.Ordinal) || Key.StartsWith("akka.", StringComparison.Ordinal) ? Key : "fedactors." + Key;
 
     /// <summary>Parses a <c>--set key=value</c> argument.</summary>
     /// <exception cref="UsageException">There is no '=' or no key.</exception>

@@ -3,6 +3,8 @@ using FedActors.Core.Client;
 using FedActors.Core.Configuration;
 using FedActors.Core.Server;
 using FedActors.Core.Strategies;
+using FedActors.Torch.Models;
+using FedActors.Torch.Partitioning;
 
 namespace FedActors.Cli.Configuration;
 
@@ -27,10 +29,10 @@ internal sealed record SimulationSettings(
     string OutputDirectory)
 {
     /// <summary>The model names <c>fedactors.simulation.model</c> accepts.</summary>
-    public static readonly string[] Models = ["logistic-regression", "mlp", "cnn", "niid-cnn"];
+    public static IReadOnlyList<string> Models => ModelKindNames.All;
 
     /// <summary>The schemes <c>fedactors.simulation.partitioning.scheme</c> accepts.</summary>
-    public static readonly string[] Schemes = ["iid", "dirichlet", "shards", "label-quantity", "quantity-skew"];
+    public static IReadOnlyList<string> Schemes => PartitionerFactory.SchemeNames;
 
     private const int FashionMnistTrainSize = 60_000;
 
@@ -50,11 +52,11 @@ internal sealed record SimulationSettings(
         var settings = new SimulationSettings(
             server,
             Clients: r.Int(S + "clients", min: 1),
-            Model: r.OneOf(S + "model", Models),
+            Model: r.OneOf(S + "model", [.. Models]),
             DatasetDirectory: r.String(S + "dataset.directory"),
             TrainLimit: r.Int(S + "dataset.train-limit", min: 0),
             TestLimit: r.Int(S + "dataset.test-limit", min: 0),
-            Scheme: r.OneOf(S + "partitioning.scheme", Schemes),
+            Scheme: r.OneOf(S + "partitioning.scheme", [.. Schemes]),
             Alpha: r.Double(S + "partitioning.alpha", min: 0, minExclusive: true),
             ShardsPerClient: r.Int(S + "partitioning.shards-per-client", min: 1),
             LabelsPerClient: r.Int(S + "partitioning.labels-per-client", min: 1, max: 10),
