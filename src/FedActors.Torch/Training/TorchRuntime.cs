@@ -42,9 +42,10 @@ public static class TorchRuntime
     }
 
     /// <summary>
-    /// Gives the calling thread <see cref="ThreadsPerClient"/> libtorch threads. OpenMP keeps
-    /// the thread count per thread, so every training thread needs this once; later calls on
-    /// the same thread only compare an integer.
+    /// Gives the calling thread <see cref="ThreadsPerClient"/> libtorch threads. With libtorch
+    /// 2.10 the setting proved process-wide (a count set on one thread is what a new thread
+    /// reads), but OpenMP defines it per thread, so each training thread sets it once rather
+    /// than rely on that; later calls on the same thread only compare an integer.
     /// </summary>
     internal static void ConfigureCurrentThread()
     {

@@ -52,6 +52,34 @@ public sealed class TorchTrainerTests
     }
 
     [Fact]
+    public void Fit_WhenTwoClientsTrainOnTwoThreads_GivesTheSameResultsAsOneAfterTheOther()
+    {
+        // given
+        var data = TestEnvironment.FashionMnistSlice;
+        ClientId[] clients = [new("a"), new("b")];
+        int[][] shards = [[.. Enumerable.Range(0, 400)], [.. Enumerable.Range(400, 400)]];
+        var factory = new TorchTrainerFactory(ModelKind.NiidCnn, data.Train, clients, shards);
+        var global = ModelFactory.InitialParameters(ModelKind.NiidCnn, seed: 3);
+        LocalFit FitOn(int i)
+        {
+            using var trainer = factory.Create(clients[i]);
+            return trainer.Fit(Task(global, epochs: 1, learningRate: 0.05f, momentum: 0.9f, seed: i) with { Client = clients[i] });
+        }
+
+        var sequential = new[] { FitOn(0), FitOn(1) };
+
+        // when
+        var parallel = new LocalFit[2];
+        var threads = Enumerable.Range(0, 2).Select(i => new Thread(() => parallel[i] = FitOn(i))).ToArray();
+        Array.ForEach(threads, t => t.Start());
+        Array.ForEach(threads, t => t.Join());
+
+        // then
+        Assert.All(Enumerable.Range(0, 2), i => Assert.True(parallel[i].Updated.Values.SequenceEqual(sequential[i].Updated.Values), $"client {i} differs"));
+        Assert.False(parallel[0].Updated.Values.SequenceEqual(parallel[1].Updated.Values));
+    }
+
+    [Fact]
     public void Evaluate_WhenTrainerHasNoTestSet_EvaluatesItsOwnShard()
     {
         // given
