@@ -1,0 +1,44 @@
+using System.CommandLine;
+using FedActors.Cli.Commands;
+using FedActors.Cli.Simulation;
+
+namespace FedActors.Cli;
+
+/// <summary>The <c>fedactors</c> command line: builds the command tree and runs it.</summary>
+internal static class CliApplication
+{
+    /// <summary>Parses <paramref name="args"/> and runs the chosen command.</summary>
+    /// <returns>The exit code (see <see cref="ExitCodes"/>).</returns>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, ISimulationEngine engine, CancellationToken ct = default)
+    {
+        var root = new RootCommand("FedActors: federated learning on Akka.NET actors and TorchSharp.")
+        {
+            SimulateCommand.Create(console, engine),
+        };
+
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                await console.Error.WriteLineAsync($"error: {error.Message}");
+            }
+
+            await console.Error.WriteLineAsync("Run 'fedactors --help' (or 'fedactors simulate --help') for usage.");
+            return ExitCodes.Usage;
+        }
+
+        var invocation = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await parsed.InvokeAsync(invocation, ct);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A bug of ours: still one line, no stack trace (FEDACTORS_DEBUG=1 shows it).
+            var detail = Environment.GetEnvironmentVariable("FEDACTORS_DEBUG") == "1" ? e.ToString() : $"{e.GetType().Name}: {e.Message}";
+            await console.Error.WriteLineAsync($"fedactors failed unexpectedly: {detail}");
+            return ExitCodes.RunFailed;
+        }
+    }
+}

@@ -1,0 +1,142 @@
+using System.Globalization;
+using Akka.Configuration;
+using FedActors.Cli.Configuration;
+using FedActors.Cli.Output;
+using FedActors.Cli.Progress;
+using FedActors.Cli.Simulation;
+
+namespace FedActors.Cli.Commands;
+
+/// <summary>
+/// One <c>simulate</c> invocation: check the configuration, run with a progress display, write
+/// the outputs only after success, print the final test accuracy. Errors become one message on
+/// stderr and an exit code, never a stack trace.
+/// </summary>
+internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine, bool plain)
+{
+    /// <summary>Runs the simulation described by the file and the command-line overrides.</summary>
+    /// <returns>The exit code.</returns>
+    public async Task<int> ExecuteAsync(string? configFile, IReadOnlyList<ConfigOverride> overrides, CancellationToken ct)
+    {
+        ConfigLayers layers;
+        SimulationSettings settings;
+        try
+        {
+            layers = ConfigLayers.Load(configFile, overrides);
+            settings = ReadSettings(layers);
+        }
+        catch (UsageException e)
+        {
+            return await ReportUsageErrorAsync(e);
+        }
+
+        await console.Out.WriteLineAsync(Header(settings, layers));
+        IRoundProgress progress = console.Terminal is { } terminal && !plain ? new LiveRoundProgress(terminal) : new PlainRoundProgress(console.Out);
+        SimulationResult result;
+        try
+        {
+            result = await progress.RunAsync(settings.Server.Rounds, onRound => engine.RunAsync(settings, layers.Effective, onRound, ct));
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return await FailAsync("the run was cancelled; no outputs were written");
+        }
+        catch (ConfigurationException e)
+        {
+            return await ReportUsageErrorAsync(layers.Explain(e));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return await FailAsync(Describe(e));
+        }
+
+        if (!result.Succeeded)
+        {
+            return await FailAsync((result.FailureReason ?? "the run stopped without a reason") + "; no outputs were written");
+        }
+
+        var report = new RunReport(
+            HoconJson.ToJson(layers.Effective, "fedactors"), layers.FilePath, layers.CommandLineOrigins,
+            result.History, result.TestSamples, result.Preparation, result.Training);
+        IReadOnlyList<string> files;
+        try
+        {
+            files = OutputFolder.WriteAtomically(settings.OutputDirectory, folder => WriteOutputs(report, settings, folder));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return await FailAsync($"cannot write the outputs to {settings.OutputDirectory}: {e.Message}");
+        }
+
+        await console.Out.WriteLineAsync(Summary(report, files));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>Prints a usage or configuration error.</summary>
+    public async Task<int> ReportUsageErrorAsync(UsageException e)
+    {
+        await console.Error.WriteLineAsync("error: " + e.Message);
+        return ExitCodes.Usage;
+    }
+
+    /// <summary>The three output files, into <paramref name="folder"/>.</summary>
+    internal static void WriteOutputs(RunReport report, SimulationSettings settings, string folder)
+    {
+        MetricsJson.Write(report, Path.Combine(folder, "metrics.json"));
+        MetricsCsv.Write(report.History, Path.Combine(folder, "metrics.csv"));
+        var title = $"FedActors: {settings.Model}, {settings.Clients} clients ({settings.Scheme}), fraction {settings.Server.FractionFit.ToString(CultureInfo.InvariantCulture)}";
+        MetricsPlot.Write(report.FinalAttempts, title, Path.Combine(folder, "metrics.png"));
+    }
+
+    private static SimulationSettings ReadSettings(ConfigLayers layers)
+    {
+        try
+        {
+            return SimulationSettings.Read(layers.Effective);
+        }
+        catch (ConfigurationException e)
+        {
+            throw layers.Explain(e);
+        }
+    }
+
+    private async Task<int> FailAsync(string message)
+    {
+        await console.Error.WriteLineAsync("run failed: " + message);
+        return ExitCodes.RunFailed;
+    }
+
+    // The message only: the user needs what went wrong, not where in our code.
+    private static string Describe(Exception e) => e switch
+    {
+        AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerExceptions[0]),
+        IOException or UnauthorizedAccessException or InvalidDataException or FedActors.Torch.Data.DatasetException => e.Message,
+        _ => $"{e.GetType().Name}: {e.Message}",
+    };
+
+    private static string Header(SimulationSettings s, ConfigLayers layers)
+    {
+        var source = layers.FilePath is null ? "embedded defaults" : layers.FilePath;
+        if (layers.CommandLineOrigins.Count > 0)
+        {
+            source += " + " + string.Join(" ", layers.CommandLineOrigins);
+        }
+
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {s.SampledPerRound} clients per round, "
+            + $"{s.Server.Training.LocalEpochs} local epoch(s), batch {s.Server.Training.BatchSize}, lr {s.Server.Training.LearningRate}, parallelism {s.Parallelism}, seed {s.Server.Seed}");
+    }
+
+    private static string Summary(RunReport report, IReadOnlyList<string> files)
+    {
+        var final = report.LastEvaluated;
+        var accuracy = final?.TestAccuracy is { } a
+            ? string.Create(CultureInfo.InvariantCulture, $"final test accuracy: {a:0.0000} on {report.TestSamples:N0} test images (round {final.Round.Value})")
+            : "final test accuracy: not measured (no central evaluation)";
+        var times = string.Create(
+            CultureInfo.InvariantCulture,
+            $"time: preparation {report.Preparation.TotalSeconds:0.0}s, training {report.Training.TotalSeconds:0.0}s");
+        return string.Join('\n', [accuracy, times, "outputs:", .. files.Select(f => "  " + f)]);
+    }
+}

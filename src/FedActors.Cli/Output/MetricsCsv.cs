@@ -1,0 +1,44 @@
+using System.Globalization;
+using System.Text;
+using FedActors.Core.Metrics;
+
+namespace FedActors.Cli.Output;
+
+/// <summary>Writes metrics.csv: one row per round record, invariant culture, RFC 4180 quoting.</summary>
+internal static class MetricsCsv
+{
+    /// <summary>The header row.</summary>
+    public const string Header =
+        "round,attempt,registered,asked,answered,dropped,dropped_clients,train_loss,train_accuracy,test_loss,test_accuracy,fit_seconds,aggregate_seconds,evaluate_seconds,total_seconds";
+
+    /// <summary>The file's text.</summary>
+    public static string Render(IEnumerable<RoundRecord> history)
+    {
+        var text = new StringBuilder().Append(Header).Append('\n');
+        foreach (var r in history)
+        {
+            var drops = string.Join("; ", r.Dropped.Select(d => $"{d.Client.Value} {d.Reason}"));
+            string[] cells =
+            [
+                Number(r.Round.Value), Number(r.Attempt), Number(r.Registered),
+                Number(r.Asked.Length), Number(r.Answered.Length), Number(r.Dropped.Length), Quote(drops),
+                Number(r.TrainLoss), Number(r.TrainAccuracy), Number(r.TestLoss), Number(r.TestAccuracy),
+                Number(r.Timings.Fit.TotalSeconds), Number(r.Timings.Aggregate.TotalSeconds),
+                Number(r.Timings.Evaluate.TotalSeconds), Number(r.Timings.Total.TotalSeconds),
+            ];
+            text.AppendJoin(',', cells).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>Writes the file to <paramref name="path"/>.</summary>
+    public static void Write(IEnumerable<RoundRecord> history, string path) => File.WriteAllText(path, Render(history));
+
+    private static string Number(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Number(double? value) => value?.ToString("R", CultureInfo.InvariantCulture) ?? string.Empty;
+
+    private static string Quote(string cell) =>
+        cell.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + cell.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : cell;
+}

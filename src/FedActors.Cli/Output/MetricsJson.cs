@@ -1,0 +1,74 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FedActors.Core.Metrics;
+
+namespace FedActors.Cli.Output;
+
+/// <summary>
+/// Writes metrics.json: the configuration used, every round's record (asked, answered, dropped
+/// with reasons, losses, accuracies, timings) and run totals.
+/// </summary>
+internal static class MetricsJson
+{
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    /// <summary>The document as text.</summary>
+    public static string Render(RunReport report)
+    {
+        var final = report.LastEvaluated;
+        var document = new JsonObject
+        {
+            ["config"] = report.Config.DeepClone(),
+            ["configSources"] = JsonSerializer.SerializeToNode(new { file = report.ConfigFile, commandLine = report.CommandLine }, Options),
+            ["history"] = JsonSerializer.SerializeToNode(report.History.Select(ToRow).ToList(), Options),
+            ["totals"] = JsonSerializer.SerializeToNode(
+                new
+                {
+                    rounds = report.FinalAttempts.Count(r => r.Round.Value > 0),
+                    attempts = report.History.Count(r => r.Round.Value > 0),
+                    asked = report.History.Sum(r => r.Asked.Length),
+                    answered = report.History.Sum(r => r.Answered.Length),
+                    dropped = report.History.Sum(r => r.Dropped.Length),
+                    droppedByReason = report.History.SelectMany(r => r.Dropped)
+                        .GroupBy(d => d.Reason)
+                        .OrderBy(g => g.Key)
+                        .ToDictionary(g => g.Key.ToString(), g => g.Count()),
+                    finalRound = final?.Round.Value,
+                    finalTestAccuracy = Finite(final?.TestAccuracy),
+                    finalTestLoss = Finite(final?.TestLoss),
+                    testSamples = report.TestSamples,
+                    preparationSeconds = report.Preparation.TotalSeconds,
+                    trainingSeconds = report.Training.TotalSeconds,
+                },
+                Options),
+        };
+        return document.ToJsonString(Options);
+    }
+
+    /// <summary>Writes the document to <paramref name="path"/>.</summary>
+    public static void Write(RunReport report, string path) => File.WriteAllText(path, Render(report));
+
+    private static object ToRow(RoundRecord r) => new
+    {
+        round = r.Round.Value,
+        attempt = r.Attempt,
+        registered = r.Registered,
+        asked = r.Asked.Select(c => c.Value).ToList(),
+        answered = r.Answered.Select(c => c.Value).ToList(),
+        dropped = r.Dropped.Select(d => new { client = d.Client.Value, reason = d.Reason.ToString(), detail = d.Detail }).ToList(),
+        trainLoss = Finite(r.TrainLoss),
+        trainAccuracy = Finite(r.TrainAccuracy),
+        testLoss = Finite(r.TestLoss),
+        testAccuracy = Finite(r.TestAccuracy),
+        timings = new
+        {
+            fitSeconds = r.Timings.Fit.TotalSeconds,
+            aggregateSeconds = r.Timings.Aggregate.TotalSeconds,
+            evaluateSeconds = r.Timings.Evaluate.TotalSeconds,
+            totalSeconds = r.Timings.Total.TotalSeconds,
+        },
+    };
+
+    // JSON has no NaN or infinity; a diverged loss is written as null.
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
+}

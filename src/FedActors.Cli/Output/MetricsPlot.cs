@@ -1,0 +1,56 @@
+using FedActors.Core.Metrics;
+using ScottPlot;
+
+namespace FedActors.Cli.Output;
+
+/// <summary>
+/// Writes metrics.png: accuracy (left axis, 0 to 1) and loss (right axis) per round, test and
+/// training, with a legend. Needs a system font (fonts-dejavu-core): without one all text vanishes.
+/// </summary>
+internal static class MetricsPlot
+{
+    /// <summary>Image size in pixels.</summary>
+    public const int Width = 1000, Height = 600;
+
+    /// <summary>Renders the plot of <paramref name="rounds"/> (one record per round) to a PNG file.</summary>
+    public static void Write(IReadOnlyList<RoundRecord> rounds, string title, string path)
+    {
+        var plot = new Plot();
+        plot.Title(title);
+        plot.XLabel("round");
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+        plot.Axes.Left.Label.Text = "accuracy";
+        plot.Axes.Right.Label.Text = "loss";
+
+        AddSeries(plot, rounds, r => r.TestAccuracy, "test accuracy", Colors.Blue, plot.Axes.Left, LinePattern.Solid);
+        AddSeries(plot, rounds, r => r.TrainAccuracy, "train accuracy", Colors.Blue, plot.Axes.Left, LinePattern.Dashed);
+        AddSeries(plot, rounds, r => r.TestLoss, "test loss", Colors.OrangeRed, plot.Axes.Right, LinePattern.Solid);
+        AddSeries(plot, rounds, r => r.TrainLoss, "train loss", Colors.OrangeRed, plot.Axes.Right, LinePattern.Dashed);
+
+        plot.Axes.AutoScale();
+        plot.Axes.SetLimitsY(0, 1, plot.Axes.Left);
+        var lastRound = rounds.Count == 0 ? 1 : Math.Max(1, rounds.Max(r => r.Round.Value));
+        plot.Axes.SetLimitsX(0, lastRound);
+        plot.ShowLegend(Alignment.MiddleRight);
+        plot.SavePng(path, Width, Height);
+    }
+
+    private static void AddSeries(Plot plot, IReadOnlyList<RoundRecord> rounds, Func<RoundRecord, double?> value, string label, Color color, IYAxis axis, LinePattern pattern)
+    {
+        var points = rounds
+            .Select(r => (X: (double)r.Round.Value, Y: value(r)))
+            .Where(p => p.Y is { } y && double.IsFinite(y))
+            .ToList();
+        if (points.Count == 0)
+        {
+            return;
+        }
+
+        var scatter = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y!.Value).ToArray(), color);
+        scatter.LegendText = label;
+        scatter.LinePattern = pattern;
+        scatter.LineWidth = 2;
+        scatter.MarkerSize = 6;
+        scatter.Axes.YAxis = axis;
+    }
+}

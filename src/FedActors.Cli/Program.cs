@@ -1,0 +1,4 @@
+using FedActors.Cli;
+using FedActors.Cli.Simulation;
+
+return await CliApplication.RunAsync(args, CliConsole.FromProcess(), new TorchSimulationEngine());

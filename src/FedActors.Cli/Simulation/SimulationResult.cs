@@ -1,0 +1,19 @@
+using System.Collections.Immutable;
+using FedActors.Core.Metrics;
+
+namespace FedActors.Cli.Simulation;
+
+/// <summary>What a simulation run produced.</summary>
+/// <param name="Succeeded">Every round completed.</param>
+/// <param name="FailureReason">Why the run stopped, when it did not succeed.</param>
+/// <param name="History">Every round's record, in order (round 0 is the initial model's evaluation, if any).</param>
+/// <param name="TestSamples">Size of the server's test set the test accuracy is measured on.</param>
+/// <param name="Preparation">Wall time spent loading data and building clients before the first round.</param>
+/// <param name="Training">Wall time of the rounds themselves.</param>
+internal sealed record SimulationResult(
+    bool Succeeded,
+    string? FailureReason,
+    ImmutableArray<RoundRecord> History,
+    int TestSamples,
+    TimeSpan Preparation,
+    TimeSpan Training);

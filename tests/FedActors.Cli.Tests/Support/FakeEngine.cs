@@ -1,0 +1,30 @@
+using System.Collections.Immutable;
+using Akka.Configuration;
+using FedActors.Cli.Configuration;
+using FedActors.Cli.Simulation;
+using FedActors.Core.Metrics;
+
+namespace FedActors.Cli.Tests.Support;
+
+/// <summary>An engine that reports hand-made rounds (or a failure) and remembers what it was given.</summary>
+internal sealed class FakeEngine(ImmutableArray<RoundRecord> history, string? failure = null) : ISimulationEngine
+{
+    public SimulationSettings? Settings { get; private set; }
+
+    public Config? Config { get; private set; }
+
+    public int Calls { get; private set; }
+
+    public Task<SimulationResult> RunAsync(SimulationSettings settings, Config config, Action<RoundRecord> onRound, CancellationToken ct)
+    {
+        Calls++;
+        Settings = settings;
+        Config = config;
+        foreach (var record in history)
+        {
+            onRound(record);
+        }
+
+        return Task.FromResult(new SimulationResult(failure is null, failure, history, 10_000, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)));
+    }
+}
