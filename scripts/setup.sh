@@ -39,8 +39,14 @@ needs_dotnet() {
   ! { command -v dotnet >/dev/null 2>&1 && dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; }
 }
 
+# The SDK is the one prerequisite no package registry of ours serves: say so and stop.
+if needs_dotnet; then
+  say "the .NET 10 SDK is missing ('dotnet --list-sdks' lists no 10.x SDK)."
+  say "Install it from Microsoft's Linux packages or installer (https://learn.microsoft.com/dotnet/core/install/linux), then run this again."
+  exit 1
+fi
+
 missing=()
-needs_dotnet && missing+=(".NET 10 SDK (https://dot.net)")
 needs_libstdcxx && missing+=("libstdc++6 (GLIBCXX_3.4.32, from Debian 13 'trixie')")
 needs_dataset && missing+=("dataset-fashion-mnist")
 needs_font && missing+=("fonts-dejavu-core")
@@ -56,18 +62,6 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_updated=0
   apt_update() { [ $apt_updated -eq 1 ] || { apt-get update -qq; apt_updated=1; }; }
 
-  if needs_dotnet; then
-    say "installing the .NET 10 SDK into /usr/share/dotnet (Microsoft's dotnet-install script)"
-    apt_update
-    icu=$(apt-cache pkgnames libicu 2>/dev/null | grep -E '^libicu[0-9]+$' | sort -V | tail -n 1)
-    apt-get install -y -qq ca-certificates curl ${icu:+"$icu"} >/dev/null
-    installer=$(mktemp)
-    curl -fsSL https://dot.net/v1/dotnet-install.sh -o "$installer"
-    bash "$installer" --channel 10.0 --install-dir /usr/share/dotnet --no-path >/dev/null
-    rm -f "$installer"
-    ln -sf /usr/share/dotnet/dotnet /usr/bin/dotnet
-    needs_dotnet && { say "the .NET 10 SDK is still missing after the install"; exit 1; }
-  fi
   if needs_libstdcxx; then
     say "libstdc++ lacks GLIBCXX_3.4.32: installing Debian 13's libstdc++6, pinned low so other packages stay on this release"
     mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
