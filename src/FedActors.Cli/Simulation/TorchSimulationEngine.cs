@@ -34,7 +34,7 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
             factory.Create,
             ModelFactory.InitialParameters(model, settings.Server.Seed),
             StrategyCatalog.FromConfig(config),
-            new TorchCentralEvaluator(model, data.Test));
+            new TorchCentralEvaluator(model, data.Test, settings.Parallelism));
         var preparation = clock.Elapsed;
 
         var outcome = await InProcessSimulation.RunAsync(config, setup, onRound, ct);
