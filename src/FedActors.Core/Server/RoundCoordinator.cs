@@ -115,7 +115,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         // The initial model is evaluated once, as round 0, so that curves start where training starts.
         if (next == RoundNumber.Initial.Next() && _history.Count == 0 && _evaluationWorker is not null)
         {
-            StartEvaluation(new RoundOutcome(RoundNumber.Initial, 1, _clients.Count, [], [], [], null, null), Stopwatch.StartNew(), TimeSpan.Zero, TimeSpan.Zero);
+            var initial = new RoundRecord(RoundNumber.Initial, 1, _clients.Count, [], [], [], null, null, null, null, RoundTimings.Zero);
+            StartEvaluation(initial, Stopwatch.StartNew(), TimeSpan.Zero, TimeSpan.Zero);
             return;
         }
 
@@ -276,7 +277,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
         var aggregateTime = aggregateClock.Elapsed;
         double samples = replies.Sum(r => (double)r.Value.SampleCount);
-        var outcome = new RoundOutcome(
+        var record = new RoundRecord(
             fit.Round,
             fit.Attempt,
             fit.Registered,
@@ -284,29 +285,33 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             answered,
             drops,
             replies.Sum(r => r.Value.Loss * r.Value.SampleCount) / samples,
-            replies.Sum(r => r.Value.Accuracy * r.Value.SampleCount) / samples);
+            replies.Sum(r => r.Value.Accuracy * r.Value.SampleCount) / samples,
+            TestLoss: null,
+            TestAccuracy: null,
+            new RoundTimings(fitTime, aggregateTime, TimeSpan.Zero, fit.Clock.Elapsed));
         if (_evaluationWorker is null)
         {
-            CompleteRound(outcome.ToRecord(null, new RoundTimings(fitTime, aggregateTime, TimeSpan.Zero, fit.Clock.Elapsed)));
+            CompleteRound(record);
         }
         else
         {
-            StartEvaluation(outcome, fit.Clock, fitTime, aggregateTime);
+            StartEvaluation(record, fit.Clock, fitTime, aggregateTime);
         }
     }
 
-    private void StartEvaluation(RoundOutcome outcome, Stopwatch roundClock, TimeSpan fitTime, TimeSpan aggregateTime)
+    private void StartEvaluation(RoundRecord pending, Stopwatch roundClock, TimeSpan fitTime, TimeSpan aggregateTime)
     {
         var evaluateClock = Stopwatch.StartNew();
-        _evaluationWorker!.Tell(new EvaluateGlobalModel(outcome.Round, _global));
+        _evaluationWorker!.Tell(new EvaluateGlobalModel(pending.Round, _global));
         Become(() =>
         {
-            Receive<GlobalModelEvaluated>(m => m.Round == outcome.Round, m =>
+            Receive<GlobalModelEvaluated>(m => m.Round == pending.Round, m => CompleteRound(pending with
             {
-                var timings = new RoundTimings(fitTime, aggregateTime, evaluateClock.Elapsed, roundClock.Elapsed);
-                CompleteRound(outcome.ToRecord(m.Evaluation, timings));
-            });
-            Receive<GlobalModelEvaluationFailed>(m => m.Round == outcome.Round, m =>
+                TestLoss = m.Evaluation.Loss,
+                TestAccuracy = m.Evaluation.Accuracy,
+                Timings = new RoundTimings(fitTime, aggregateTime, evaluateClock.Elapsed, roundClock.Elapsed),
+            }));
+            Receive<GlobalModelEvaluationFailed>(m => m.Round == pending.Round, m =>
                 Fail($"centralised evaluation after round {m.Round} failed: {m.Reason}"));
             Receive<RegisterClient>(Register);
             Receive<Terminated>(m => Unregister(m.ActorRef));
@@ -415,20 +420,6 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         ImmutableArray<ClientId> Asked,
         PhaseTracker<FitResult> Tracker,
         Stopwatch Clock);
-
-    private sealed record RoundOutcome(
-        RoundNumber Round,
-        int Attempt,
-        int Registered,
-        ImmutableArray<ClientId> Asked,
-        ImmutableArray<ClientId> Answered,
-        ImmutableArray<ClientDrop> Dropped,
-        double? TrainLoss,
-        double? TrainAccuracy)
-    {
-        public RoundRecord ToRecord(Evaluation? test, RoundTimings timings) => new(
-            Round, Attempt, Registered, Asked, Answered, Dropped, TrainLoss, TrainAccuracy, test?.Loss, test?.Accuracy, timings);
-    }
 
     private sealed record RoundDeadline(RoundNumber Round, int Attempt) : INoSerializationVerificationNeeded;
 
