@@ -1,3 +1,7 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FedActors.Benchmarks.Overhead;
 
 namespace FedActors.Benchmarks;
@@ -32,7 +36,12 @@ public static class Program
                     await OverheadBenchmark.RunAsync(options, Console.Out).ConfigureAwait(false);
                     return 0;
                 case "micro":
-                    BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..]);
+                    // In process: a separately generated and built project would not inherit the
+                    // repository's build settings and would need its own copy of libtorch.
+                    var config = ManualConfig.Create(DefaultConfig.Instance)
+                        .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+                        .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+                    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
                     return 0;
                 default:
                     Console.Error.WriteLine($"unknown command '{args[0]}'");

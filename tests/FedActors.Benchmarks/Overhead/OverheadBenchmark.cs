@@ -78,7 +78,7 @@ public static class OverheadBenchmark
             var loss = PlainLoop.Train(model, initial, data, allSamples, passCount, options.BatchSize, options.LearningRate, options.Seed);
             var wall = Stopwatch.GetElapsedTime(start);
             var gc = GcCounters.Delta(before, GcCounters.Now());
-            return new RunMeasurement(wall, wall, TimeSpan.Zero, wall, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0,
+            return new RunMeasurement(wall, wall, TimeSpan.Zero, wall, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, TimeSpan.Zero, TimeSpan.Zero,
                 gc.Pause, gc.Gen0, gc.Gen1, gc.Gen2, gc.Allocated / 1e6, loss);
         }
 
@@ -166,11 +166,15 @@ public static class OverheadBenchmark
         var fits = log.Fits;
         var firstStart = fits.Min(f => f.Start);
         var lastEnd = fits.Max(f => f.End);
-        var inFits = TimeSpan.FromTicks(0);
+        var inFits = TimeSpan.Zero;
         foreach (var fit in fits)
         {
             inFits += Stopwatch.GetElapsedTime(fit.Start, fit.End);
         }
+
+        var byThread = fits.GroupBy(f => f.Thread).Select(g => g.OrderBy(f => f.Start).ToList()).ToList();
+        var firsts = byThread.Select(t => Stopwatch.GetElapsedTime(t[0].Start, t[0].End)).ToList();
+        var others = byThread.SelectMany(t => t.Skip(1)).Select(f => Stopwatch.GetElapsedTime(f.Start, f.End)).ToList();
 
         return new RunMeasurement(
             Wall: Stopwatch.GetElapsedTime(start, end),
@@ -182,6 +186,8 @@ public static class OverheadBenchmark
             Aggregation: outcome.History.Aggregate(TimeSpan.Zero, (sum, r) => sum + r.Timings.Aggregate),
             TrainerCreation: log.TrainerCreation,
             Fits: fits.Count,
+            FirstFits: firsts.Aggregate(TimeSpan.Zero, (x, y) => x + y) / firsts.Count,
+            OtherFits: others.Count == 0 ? TimeSpan.Zero : others.Aggregate(TimeSpan.Zero, (x, y) => x + y) / others.Count,
             GcPause: gc.Pause,
             Gen0: gc.Gen0,
             Gen1: gc.Gen1,

@@ -38,6 +38,8 @@ internal static class Report
         Line("  shut-down: last round recorded -> run returns", m => m.ShutDown, plainToo: false);
         output.WriteLine(string.Create(Invariant,
             $"   {$"in Fit minus plain loop, per fit ({b[0].Fits} fits per run)",-64} {"",10} {PerFit(b),10:F2} {PerFit(c),10:F2}"));
+        Line("first fit on each training thread (mean)", m => m.FirstFits, plainToo: false);
+        Line("other fits (mean)", m => m.OtherFits, plainToo: false);
         Line("trainer creation, all fits", m => m.TrainerCreation, plainToo: false, format: "F2");
         output.WriteLine($"   {"GC pause ms / collections gen0,gen1,gen2 / allocated MB",-64} {Gc(a),10} {Gc(b),10} {Gc(c),10}");
         return;

@@ -10,6 +10,8 @@ namespace FedActors.Benchmarks.Overhead;
 /// <param name="Aggregation">The strategy's aggregation, summed over rounds.</param>
 /// <param name="TrainerCreation">Creating trainers, summed over fits.</param>
 /// <param name="Fits">Number of fits.</param>
+/// <param name="FirstFits">Mean duration of each training thread's first fit (it builds the thread's module).</param>
+/// <param name="OtherFits">Mean duration of the other fits.</param>
 /// <param name="GcPause">Time the GC paused the process.</param>
 /// <param name="Gen0">Gen-0 collections.</param>
 /// <param name="Gen1">Gen-1 collections.</param>
@@ -26,6 +28,8 @@ public sealed record RunMeasurement(
     TimeSpan Aggregation,
     TimeSpan TrainerCreation,
     int Fits,
+    TimeSpan FirstFits,
+    TimeSpan OtherFits,
     TimeSpan GcPause,
     int Gen0,
     int Gen1,
