@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using BenchmarkDotNet.Attributes;
 using FedActors.Core.Tensors;
 using FedActors.Torch.Models;
@@ -16,6 +17,7 @@ public class ParameterCopyBenchmarks
 {
     private torch.nn.Module<torch.Tensor, torch.Tensor> _module = null!;
     private Parameters _global = null!;
+    private float[] _existing = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -24,6 +26,7 @@ public class ParameterCopyBenchmarks
         torch.set_num_threads(1);
         _module = ModelFactory.Create(ModelKind.Cnn, seed: 1);
         _global = ModelFactory.InitialParameters(ModelKind.Cnn, seed: 2);
+        _existing = new float[_global.Length];
     }
 
     [GlobalCleanup]
@@ -34,6 +37,21 @@ public class ParameterCopyBenchmarks
 
     [Benchmark]
     public Parameters CopyOut() => ParameterConverter.CopyOut(_module);
+
+    /// <summary>The same bytes as <see cref="CopyOut"/> into an array that already exists: the copy without the allocation.</summary>
+    [Benchmark]
+    public float[] CopyOutIntoExisting()
+    {
+        var offset = 0;
+        foreach (var (_, parameter) in _module.named_parameters())
+        {
+            var values = MemoryMarshal.Cast<byte, float>(parameter.bytes);
+            values.CopyTo(_existing.AsSpan(offset));
+            offset += values.Length;
+        }
+
+        return _existing;
+    }
 
     [Benchmark]
     public void CreateSgd() => torch.optim.SGD(_module.parameters(), 0.05).Dispose();

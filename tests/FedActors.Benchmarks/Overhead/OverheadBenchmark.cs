@@ -71,19 +71,42 @@ public static class OverheadBenchmark
         var factory = new TorchTrainerFactory(model, data, clients, shards);
         var passes = rounds * options.Epochs;
 
-        RunMeasurement Plain(int passCount)
+        // One part runs on this thread; several run on one new thread each, at the same time.
+        RunMeasurement Plain(int passCount, params int[][] parts)
         {
             var before = GcCounters.Now();
+            var cpuBefore = CpuCounters.Now();
             var start = Stopwatch.GetTimestamp();
-            var loss = PlainLoop.Train(model, initial, data, allSamples, passCount, options.BatchSize, options.LearningRate, options.Seed);
+            var losses = new double[parts.Length];
+            var busy = new TimeSpan[parts.Length];
+            void Train(int part)
+            {
+                var partStart = Stopwatch.GetTimestamp();
+                losses[part] = PlainLoop.Train(model, initial, data, parts[part], passCount, options.BatchSize, options.LearningRate, options.Seed);
+                busy[part] = Stopwatch.GetElapsedTime(partStart);
+            }
+
+            if (parts.Length == 1)
+            {
+                Train(0);
+            }
+            else
+            {
+                var threads = Enumerable.Range(0, parts.Length).Select(i => new Thread(() => Train(i)) { IsBackground = true }).ToList();
+                threads.ForEach(t => t.Start());
+                threads.ForEach(t => t.Join());
+            }
+
             var wall = Stopwatch.GetElapsedTime(start);
+            var (ownCpu, othersCpu) = CpuCounters.Delta(cpuBefore, CpuCounters.Now());
             var gc = GcCounters.Delta(before, GcCounters.Now());
-            return new RunMeasurement(wall, wall, TimeSpan.Zero, wall, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, TimeSpan.Zero, TimeSpan.Zero,
-                gc.Pause, gc.Gen0, gc.Gen1, gc.Gen2, gc.Allocated / 1e6, loss);
+            var inFits = busy.Aggregate(TimeSpan.Zero, (x, y) => x + y);
+            return new RunMeasurement(wall, inFits, TimeSpan.Zero, wall, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, 0, TimeSpan.Zero, TimeSpan.Zero,
+                gc.Pause, gc.Gen0, gc.Gen1, gc.Gen2, gc.Allocated / 1e6, ownCpu, othersCpu, losses.Average());
         }
 
-        Task<RunMeasurement> Simulated(int parallelism, int roundCount) =>
-            RunSimulationAsync(options, parallelism, roundCount, clients, factory, initial);
+        Task<RunMeasurement> Simulated(int parallelism, int roundCount, IReadOnlyList<ClientId> who) =>
+            RunSimulationAsync(options, parallelism, roundCount, who, factory, initial);
 
         var loadBefore = LoadAverage();
         output.WriteLine();
@@ -96,25 +119,54 @@ public static class OverheadBenchmark
             $"(plain loop: {passes} shuffled passes over the {allSamples.Length:N0} samples of the clients' shards)");
         output.WriteLine($"   load average before: {loadBefore}");
 
-        // Warm-up: JIT, libtorch's kernels and allocator, Akka's types. One round is enough for that.
+        // Warm-up: JIT, libtorch's kernels and allocator, Akka's types. One round of two clients
+        // is enough for that (two, so that both training threads of (c) have work).
         var warm = Stopwatch.StartNew();
-        Plain(1);
-        await Simulated(1, 1).ConfigureAwait(false);
-        await Simulated(2, 1).ConfigureAwait(false);
+        var warmClients = clients.Take(2).ToList();
+        Plain(1, [.. shards.Take(2).SelectMany(s => s)]);
+        Plain(1, shards[0], shards[1]);
+        await Simulated(1, 1, warmClients).ConfigureAwait(false);
+        await Simulated(2, 1, warmClients).ConfigureAwait(false);
         output.WriteLine($"   warm-up {warm.Elapsed.TotalSeconds:F1} s; measuring {options.Repeat} x (a, b, c) interleaved...");
 
         var a = new List<RunMeasurement>();
         var b = new List<RunMeasurement>();
         var c = new List<RunMeasurement>();
+        var d = new List<RunMeasurement>();
+        var threadReport = new System.Text.StringBuilder();
+        Dictionary<int, (string Name, double Seconds)> ShowThreads(string variant, Dictionary<int, (string Name, double Seconds)> before, bool show)
+        {
+            var now = ThreadCpu.Snapshot();
+            if (show)
+            {
+                threadReport.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"     {variant}: {string.Join(", ", ThreadCpu.Delta(before, now).Take(6).Select(t => $"{t.Name} x{t.Threads} {t.Seconds:F2}"))}"));
+            }
+
+            return ThreadCpu.Snapshot();
+        }
+
+        var half = (clients.Count + 1) / 2;
+        int[][] halves = [[.. shards.Take(half).SelectMany(s => s)], [.. shards.Skip(half).SelectMany(s => s)]];
         for (var i = 0; i < options.Repeat; i++)
         {
-            a.Add(Plain(passes));
-            b.Add(await Simulated(1, rounds).ConfigureAwait(false));
-            c.Add(await Simulated(2, rounds).ConfigureAwait(false));
+            var last = i == options.Repeat - 1;
+            var threads = ThreadCpu.Snapshot();
+            a.Add(Plain(passes, allSamples));
+            threads = ShowThreads("a", threads, last);
+            b.Add(await Simulated(1, rounds, clients).ConfigureAwait(false));
+            threads = ShowThreads("b", threads, last);
+            c.Add(await Simulated(2, rounds, clients).ConfigureAwait(false));
+            threads = ShowThreads("c", threads, last);
+            d.Add(Plain(passes, halves));
+            ShowThreads("d", threads, last);
         }
 
         var loadAfter = LoadAverage();
-        Report.Results(output, (long)allSamples.Length * passes, a, b, c, loadAfter);
+        output.WriteLine("   CPU s by thread name in the last repetition, threads still alive after the run (a simulation's training");
+        output.WriteLine("   threads end with its actor system and may be missing; Linux cuts names to 15 characters):");
+        output.Write(threadReport);
+        Report.Results(output, (long)allSamples.Length * passes, a, b, c, d, loadAfter);
         if (options.Profile)
         {
             var profile = FixedCostProfile.Measure(model, initial, options.Clients, options.SamplesPerClient, options.LearningRate);
@@ -154,9 +206,11 @@ public static class OverheadBenchmark
         long lastRound = 0;
 
         var before = GcCounters.Now();
+        var cpuBefore = CpuCounters.Now();
         var start = Stopwatch.GetTimestamp();
         var outcome = await InProcessSimulation.RunAsync(config, setup, _ => Volatile.Write(ref lastRound, Stopwatch.GetTimestamp())).ConfigureAwait(false);
         var end = Stopwatch.GetTimestamp();
+        var (ownCpu, othersCpu) = CpuCounters.Delta(cpuBefore, CpuCounters.Now());
         var gc = GcCounters.Delta(before, GcCounters.Now());
         if (!outcome.Succeeded)
         {
@@ -193,6 +247,8 @@ public static class OverheadBenchmark
             Gen1: gc.Gen1,
             Gen2: gc.Gen2,
             AllocatedMb: gc.Allocated / 1e6,
+            OwnCpu: ownCpu,
+            OthersCpu: othersCpu,
             FinalLoss: outcome.History[^1].TrainLoss ?? double.NaN);
     }
 

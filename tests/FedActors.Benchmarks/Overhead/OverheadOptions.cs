@@ -43,8 +43,8 @@ public sealed record OverheadOptions(
           --samples-per-client S training samples per client, a multiple of the batch size (default 640)
           --batch-size B         (default 32)
           --epochs E             local epochs per round (default 1)
-          --rounds R             rounds per run (default: cnn 3, niid-cnn 10, mlp 10, logistic-regression 30)
-          --repeat K             measured repetitions of each variant (default 5)
+          --rounds R             rounds per run (default: cnn 2, niid-cnn 10, mlp 10, logistic-regression 30)
+          --repeat K             measured repetitions of each variant (default 3)
           --lr X                 learning rate (default 0.05)
           --seed X               (default 42)
           --no-profile           skip the per-fit cost breakdown
@@ -53,7 +53,7 @@ public sealed record OverheadOptions(
     /// <summary>Rounds per run when none are given: enough work that a run lasts a few seconds.</summary>
     public static int DefaultRounds(ModelKind model) => model switch
     {
-        ModelKind.Cnn => 3,
+        ModelKind.Cnn => 2,
         ModelKind.NiidCnn => 10,
         ModelKind.Mlp => 10,
         _ => 30,
@@ -66,7 +66,7 @@ public sealed record OverheadOptions(
     /// <exception cref="ArgumentException">An unknown option or an invalid value.</exception>
     public static OverheadOptions? Parse(ReadOnlySpan<string> args)
     {
-        var options = new OverheadOptions([ModelKind.Cnn], 10, 640, 32, 1, null, 5, 0.05, 42, true);
+        var options = new OverheadOptions([ModelKind.Cnn], 10, 640, 32, 1, null, 3, 0.05, 42, true);
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];

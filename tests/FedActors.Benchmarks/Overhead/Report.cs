@@ -13,8 +13,9 @@ internal static class Report
     /// <param name="a">The plain loop's runs.</param>
     /// <param name="b">The sequential simulation's runs.</param>
     /// <param name="c">The two-thread simulation's runs.</param>
+    /// <param name="d">The reference for (c): two plain loops at once, each over half the clients' samples.</param>
     /// <param name="loadAfter">The load average after the measurements.</param>
-    public static void Results(TextWriter output, long samplesPerRun, List<RunMeasurement> a, List<RunMeasurement> b, List<RunMeasurement> c, string loadAfter)
+    public static void Results(TextWriter output, long samplesPerRun, List<RunMeasurement> a, List<RunMeasurement> b, List<RunMeasurement> c, List<RunMeasurement> d, string loadAfter)
     {
         var plain = Median(a, m => m.Wall.TotalSeconds);
         output.WriteLine();
@@ -22,17 +23,24 @@ internal static class Report
         Row("(a) plain TorchSharp loop", a, null);
         Row("(b) simulation, parallelism 1", b, (OverheadBenchmark.SequentialTarget, "<= 1.05"));
         Row("(c) simulation, parallelism 2", c, (OverheadBenchmark.ParallelTarget, "<= 0.60"));
+        Row("(d) 2 plain loops at once, half each", d, null);
+        output.WriteLine("   (d) is no FedAvg: it shows how well this machine runs two training threads at once, without actors");
         output.WriteLine("   x (a): ratio of the medians; paired: median of the per-repetition ratios (robust to slowly drifting load)");
         output.WriteLine($"   load average after: {loadAfter}");
+        output.WriteLine("   every repetition, wall s (this process's CPU s, other processes' CPU s):");
+        for (var i = 0; i < a.Count; i++)
+        {
+            output.WriteLine(string.Create(Invariant, $"     {i + 1}: a {Rep(a[i])}   b {Rep(b[i])}   c {Rep(c[i])}   d {Rep(d[i])}"));
+        }
 
         output.WriteLine();
-        output.WriteLine("   where the time goes (medians over the repetitions, ms)            (a) plain    (b) p=1    (c) p=2");
+        output.WriteLine("   where the time goes (medians over the repetitions, ms)            (a) plain    (b) p=1    (c) p=2   (d) 2 plain");
         Line("wall", m => m.Wall);
         Line("  start-up: run start -> first fit starts", m => m.StartUp, plainToo: false);
         Line("  fitting: first fit starts -> last fit ends", m => m.FitSpan);
         Line("    in Fit, summed over training threads", m => m.InFits);
         output.WriteLine(string.Create(Invariant,
-            $"   {"    idle training-thread time (threads x span - in Fit)",-64} {"",10} {Median(b, m => (m.FitSpan - m.InFits).TotalMilliseconds),10:F1} {Median(c, m => (2 * m.FitSpan - m.InFits).TotalMilliseconds),10:F1}"));
+            $"   {"    idle training-thread time (threads x span - in Fit)",-64} {"",10} {Median(b, m => (m.FitSpan - m.InFits).TotalMilliseconds),10:F1} {Median(c, m => (2 * m.FitSpan - m.InFits).TotalMilliseconds),10:F1} {Median(d, m => (2 * m.FitSpan - m.InFits).TotalMilliseconds),10:F1}"));
         Line("    aggregation, all rounds (on the coordinator)", m => m.Aggregation, plainToo: false);
         Line("  last round: last fit ends -> last round recorded", m => m.LastRound, plainToo: false);
         Line("  shut-down: last round recorded -> run returns", m => m.ShutDown, plainToo: false);
@@ -41,17 +49,20 @@ internal static class Report
         Line("first fit on each training thread (mean)", m => m.FirstFits, plainToo: false);
         Line("other fits (mean)", m => m.OtherFits, plainToo: false);
         Line("trainer creation, all fits", m => m.TrainerCreation, plainToo: false, format: "F2");
-        output.WriteLine($"   {"GC pause ms / collections gen0,gen1,gen2 / allocated MB",-64} {Gc(a),10} {Gc(b),10} {Gc(c),10}");
+        output.WriteLine($"   {"GC pause ms / collections gen0,gen1,gen2 / allocated MB",-64} {Gc(a),10} {Gc(b),10} {Gc(c),10} {Gc(d),10}");
         return;
+
+        static string Rep(RunMeasurement m) => string.Create(
+            Invariant, $"{m.Wall.TotalSeconds,7:F3} ({m.OwnCpu.TotalSeconds:F2}, {m.OthersCpu.TotalSeconds:F2})");
 
         double PerFit(List<RunMeasurement> runs) =>
             Median(runs, m => (m.InFits.TotalMilliseconds - Median(a, p => p.Wall.TotalMilliseconds)) / m.Fits);
 
         void Line(string label, Func<RunMeasurement, TimeSpan> value, bool plainToo = true, string format = "F1")
         {
-            var plainValue = plainToo ? Median(a, m => value(m).TotalMilliseconds).ToString(format, Invariant) : "";
+            string Of(List<RunMeasurement> runs) => Median(runs, m => value(m).TotalMilliseconds).ToString(format, Invariant);
             output.WriteLine(string.Create(Invariant,
-                $"   {label,-64} {plainValue,10} {Median(b, m => value(m).TotalMilliseconds).ToString(format, Invariant),10} {Median(c, m => value(m).TotalMilliseconds).ToString(format, Invariant),10}"));
+                $"   {label,-64} {(plainToo ? Of(a) : ""),10} {Of(b),10} {Of(c),10} {(plainToo ? Of(d) : ""),10}"));
         }
 
         string Gc(List<RunMeasurement> runs) => string.Create(Invariant,

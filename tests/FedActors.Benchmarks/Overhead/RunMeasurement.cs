@@ -17,6 +17,8 @@ namespace FedActors.Benchmarks.Overhead;
 /// <param name="Gen1">Gen-1 collections.</param>
 /// <param name="Gen2">Gen-2 collections.</param>
 /// <param name="AllocatedMb">Managed allocation in MB.</param>
+/// <param name="OwnCpu">CPU time this process used during the run.</param>
+/// <param name="OthersCpu">CPU time every other process used during the run: a disturbed run shows here.</param>
 /// <param name="FinalLoss">Mean training loss of the last pass or round, to show both sides trained alike.</param>
 public sealed record RunMeasurement(
     TimeSpan Wall,
@@ -35,4 +37,6 @@ public sealed record RunMeasurement(
     int Gen1,
     int Gen2,
     double AllocatedMb,
+    TimeSpan OwnCpu,
+    TimeSpan OthersCpu,
     double FinalLoss);
