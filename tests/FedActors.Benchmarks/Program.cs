@@ -1,0 +1,68 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using FedActors.Benchmarks.Overhead;
+
+namespace FedActors.Benchmarks;
+
+/// <summary>
+/// Entry point of the bench commands. <c>overhead</c> compares a simulated FedAvg run with a plain
+/// TorchSharp loop over the same samples (see README.md); <c>micro</c> hands the remaining
+/// arguments to BenchmarkDotNet's switcher for the micro benchmarks in this assembly.
+/// </summary>
+public static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            Console.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        try
+        {
+            switch (args[0])
+            {
+                case "overhead":
+                    var options = OverheadOptions.Parse(args.AsSpan(1));
+                    if (options is null)
+                    {
+                        Console.WriteLine(OverheadOptions.Help);
+                        return 0;
+                    }
+
+                    await OverheadBenchmark.RunAsync(options, Console.Out).ConfigureAwait(false);
+                    return 0;
+                case "micro":
+                    // In process: a separately generated and built project would not inherit the
+                    // repository's build settings and would need its own copy of libtorch.
+                    var config = ManualConfig.Create(DefaultConfig.Instance)
+                        .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
+                        .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
+                    BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args[1..], config);
+                    return 0;
+                default:
+                    Console.Error.WriteLine($"unknown command '{args[0]}'");
+                    Console.Error.WriteLine(Usage);
+                    return 2;
+            }
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+    }
+
+    private const string Usage = """
+        usage: dotnet run -c Release --project tests/FedActors.Benchmarks -- <command> [options]
+
+        commands:
+          overhead   simulated FedAvg (actors) vs a plain TorchSharp loop over the same samples;
+                     `overhead --help` lists its options
+          micro      BenchmarkDotNet micro benchmarks (aggregation, parameter copies);
+                     options after `micro` go to BenchmarkDotNet, e.g. `micro --filter '*'`
+        """;
+}
