@@ -51,7 +51,7 @@ public sealed class FederatedClient : ReceiveActor
     {
         if (message is FitRequest request)
         {
-            _coordinator.Tell(new FitFailed(_id, request.Round, $"{reason.GetType().Name}: {reason.Message}"));
+            _coordinator.Tell(new FitFailed(_id, request.Round, request.Attempt, $"{reason.GetType().Name}: {reason.Message}"));
         }
 
         base.PreRestart(reason, message);
@@ -63,6 +63,6 @@ public sealed class FederatedClient : ReceiveActor
         using var trainer = _trainerFactory(_id);
         var fit = trainer.Fit(new FitTask(_id, request.Round, request.Global, request.Config, request.Seed, request.Extras, _state));
         _state = fit.ClientState;
-        replyTo.Tell(new FitResult(_id, request.Round, fit.Updated, fit.SampleCount, fit.Loss, fit.Accuracy, fit.Extras));
+        replyTo.Tell(new FitResult(_id, request.Round, request.Attempt, fit.Updated, fit.SampleCount, fit.Loss, fit.Accuracy, fit.Extras));
     }
 }

@@ -72,6 +72,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     break;
                 case FitRequest m:
                     w.Write(m.Round.Value);
+                    w.Write(m.Attempt);
                     WriteParameters(w, m.Global);
                     WriteFitConfig(w, m.Config);
                     w.Write(m.Seed);
@@ -80,6 +81,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                 case FitResult m:
                     w.Write(m.Client.Value);
                     w.Write(m.Round.Value);
+                    w.Write(m.Attempt);
                     WriteParameters(w, m.Updated);
                     w.Write(m.SampleCount);
                     w.Write(m.Loss);
@@ -89,6 +91,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                 case FitFailed m:
                     w.Write(m.Client.Value);
                     w.Write(m.Round.Value);
+                    w.Write(m.Attempt);
                     w.Write(m.Reason);
                     break;
                 default:
@@ -120,10 +123,10 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                 RegisterClientManifest => new RegisterClient(ReadClientId(r)),
                 ClientRegisteredManifest => new ClientRegistered(ReadClientId(r)),
                 FitRequestManifest => new FitRequest(
-                    new RoundNumber(r.ReadInt32()), ReadParameters(r), ReadFitConfig(r), r.ReadInt32(), ReadTensorMap(r)),
+                    new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), ReadFitConfig(r), r.ReadInt32(), ReadTensorMap(r)),
                 FitResultManifest => new FitResult(
-                    ReadClientId(r), new RoundNumber(r.ReadInt32()), ReadParameters(r), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadTensorMap(r)),
-                _ => new FitFailed(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadString()),
+                    ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadTensorMap(r)),
+                _ => new FitFailed(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), r.ReadString()),
             };
             if (r.BaseStream.Position != bytes.Length)
             {

@@ -157,7 +157,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         foreach (var client in asked)
         {
             var seed = SeedDerivation.ForClient(_settings.Seed, round, attempt, client);
-            _clients[client].Tell(new FitRequest(round, _global, instructions.Config, seed, instructions.Extras));
+            _clients[client].Tell(new FitRequest(round, attempt, _global, instructions.Config, seed, instructions.Extras));
         }
 
         Fitting(fit);
@@ -167,8 +167,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     {
         Become(() =>
         {
-            Receive<FitResult>(m => m.Round == fit.Round, m => OnFitResult(fit, m));
-            Receive<FitFailed>(m => m.Round == fit.Round, m =>
+            Receive<FitResult>(m => m.Round == fit.Round && m.Attempt == fit.Attempt, m => OnFitResult(fit, m));
+            Receive<FitFailed>(m => m.Round == fit.Round && m.Attempt == fit.Attempt, m =>
             {
                 if (IsFrom(m.Client) && fit.Tracker.Drop(m.Client, DropReason.Failed, m.Reason))
                 {
@@ -363,8 +363,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     {
         // Replies from an earlier round or attempt, and timer ticks that lost a race with a
         // completed round, are expected after a deadline: not worth a dead letter.
-        Receive<FitResult>(m => _log.Debug("Ignoring a late fit result from {0} for round {1}", m.Client, m.Round));
-        Receive<FitFailed>(m => _log.Debug("Ignoring a late failure from {0} for round {1}", m.Client, m.Round));
+        Receive<FitResult>(m => _log.Debug("Ignoring a late fit result from {0} for round {1} attempt {2}", m.Client, m.Round, m.Attempt));
+        Receive<FitFailed>(m => _log.Debug("Ignoring a late failure from {0} for round {1} attempt {2}", m.Client, m.Round, m.Attempt));
         Receive<RoundDeadline>(_ => { });
         Receive<RegistrationDeadline>(_ => { });
         Receive<GlobalModelEvaluated>(_ => { });

@@ -25,12 +25,13 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
         new ClientRegistered(new ClientId("hospital-7")),
         new FitRequest(
             new RoundNumber(3),
+            2,
             TestParameters.Of(1.5f, -2, float.Epsilon, 4, 5, 6),
             new FitConfig(2, 32, 0.01f, 0.9f, 1e-4f, NamedTensors.NoHyperparameters.Add("mu", 0.01)),
             12345,
             Extras),
-        new FitResult(new ClientId("bank-1"), new RoundNumber(9), TestParameters.Of(6, 5, 4, 3, 2, 1), 600, 0.25, 0.875, Extras),
-        new FitFailed(new ClientId("device-42"), new RoundNumber(1), "InvalidOperationException: disk full"),
+        new FitResult(new ClientId("bank-1"), new RoundNumber(9), 1, TestParameters.Of(6, 5, 4, 3, 2, 1), 600, 0.25, 0.875, Extras),
+        new FitFailed(new ClientId("device-42"), new RoundNumber(1), 3, "InvalidOperationException: disk full"),
     ];
 
     [Theory]
@@ -54,7 +55,7 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         // given a fit result carrying one million parameters
         var layout = new ParameterLayout([new TensorSpec("w", [1000, 1000])]);
-        var message = new FitResult(new ClientId("c"), new RoundNumber(1), Parameters.Zeros(layout), 1, 0, 0, NamedTensors.Empty);
+        var message = new FitResult(new ClientId("c"), new RoundNumber(1), 1, Parameters.Zeros(layout), 1, 0, 0, NamedTensors.Empty);
 
         // when serialized
         var bytes = Sys.Serialization.FindSerializerFor(message).ToBinary(message);
@@ -83,10 +84,10 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
     public void Serializer_WhenALengthFieldIsCorrupt_FailsWithoutAllocatingIt()
     {
         // given a fit result whose tensor count field says two billion
-        var message = new FitResult(new ClientId("c"), new RoundNumber(1), TestParameters.Filled(1), 1, 0, 0, NamedTensors.Empty);
+        var message = new FitResult(new ClientId("c"), new RoundNumber(1), 1, TestParameters.Filled(1), 1, 0, 0, NamedTensors.Empty);
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
         var bytes = serializer.ToBinary(message);
-        BitConverter.TryWriteBytes(bytes.AsSpan(1 + 1 + 4), int.MaxValue);
+        BitConverter.TryWriteBytes(bytes.AsSpan(1 + 1 + 4 + 4), int.MaxValue); // after id, round and attempt
 
         // when it is read
         var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(bytes, serializer.Manifest(message)));
@@ -106,8 +107,8 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
     // Records holding Parameters or immutable collections compare by reference: compare a full rendering.
     private static string Describe(object message) => message switch
     {
-        FitRequest m => $"{m.Round}|{Render(m.Global)}|{m.Config with { Hyperparameters = NamedTensors.NoHyperparameters }}|{string.Join(",", m.Config.Hyperparameters)}|{m.Seed}|{Render(m.Extras)}",
-        FitResult m => $"{m.Client}|{m.Round}|{Render(m.Updated)}|{m.SampleCount}|{m.Loss}|{m.Accuracy}|{Render(m.Extras)}",
+        FitRequest m => $"{m.Round}|{m.Attempt}|{Render(m.Global)}|{m.Config with { Hyperparameters = NamedTensors.NoHyperparameters }}|{string.Join(",", m.Config.Hyperparameters)}|{m.Seed}|{Render(m.Extras)}",
+        FitResult m => $"{m.Client}|{m.Round}|{m.Attempt}|{Render(m.Updated)}|{m.SampleCount}|{m.Loss}|{m.Accuracy}|{Render(m.Extras)}",
         _ => message.ToString()!,
     };
 

@@ -79,7 +79,7 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         listener.ExpectMsg<RoundCompleted>();
 
         // when its round-1 update arrives during round 2
-        clients[2].Send(coordinator, new FitResult(new ClientId("c3"), late.Round, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty));
+        clients[2].Send(coordinator, new FitResult(new ClientId("c3"), late.Round, late.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty));
         Answer(clients[0], "c1", TestParameters.Filled(2f), samples: 1);
         Answer(clients[1], "c2", TestParameters.Filled(2f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(2f), samples: 1);
@@ -178,8 +178,8 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var impostor = CreateTestProbe();
 
         // when the impostor sends a poisoned model in c1's name, then the real clients answer
-        impostor.Send(coordinator, new FitResult(new ClientId("c1"), request.Round, TestParameters.Filled(1000f), 1000, 0, 0, NamedTensors.Empty));
-        clients[0].Reply(new FitResult(new ClientId("c1"), request.Round, TestParameters.Filled(1f), 1, 0, 0, NamedTensors.Empty));
+        impostor.Send(coordinator, new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1000f), 1000, 0, 0, NamedTensors.Empty));
+        clients[0].Reply(new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1f), 1, 0, 0, NamedTensors.Empty));
         Answer(clients[1], "c2", TestParameters.Filled(1f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(1f), samples: 1);
 
@@ -196,7 +196,7 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var clients = RegisterClients(coordinator, "c1", "c2", "c3");
         Answer(clients[0], "c1", TestParameters.Filled(1f), samples: 1);
         var request = clients[1].ExpectMsg<FitRequest>();
-        clients[1].Reply(new FitFailed(new ClientId("c2"), request.Round, "out of memory"));
+        clients[1].Reply(new FitFailed(new ClientId("c2"), request.Round, request.Attempt, "out of memory"));
         clients[2].ExpectMsg<FitRequest>();
 
         // when the third client stops
@@ -249,6 +249,30 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var record = listener.ExpectMsg<RoundCompleted>().Record;
         Assert.Equal(2, record.Attempt);
         Assert.Equal(3, record.Answered.Length);
+    }
+
+    [Fact]
+    public void Round_WhenAReplyToAFailedAttemptArrivesDuringTheRetry_IgnoresIt()
+    {
+        // given one retry, and an attempt 1 in which c2 and c3 miss the deadline
+        var (coordinator, listener) = StartCoordinator(Settings() with { MaxRoundRetries = 1 });
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
+        Answer(clients[0], "c1", TestParameters.Filled(1f), samples: 1);
+        var stale = clients[1].ExpectMsg<FitRequest>();
+        clients[2].ExpectMsg<FitRequest>();
+        VirtualClock.Advance(RoundTimeout);
+        var retry = clients[1].ExpectMsg<FitRequest>();
+
+        // when c2's answer to attempt 1 arrives during attempt 2, then everybody answers attempt 2
+        clients[1].Send(coordinator, new FitResult(new ClientId("c2"), stale.Round, stale.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty));
+        Answer(clients[0], "c1", TestParameters.Filled(3f), samples: 1);
+        clients[1].Reply(new FitResult(new ClientId("c2"), retry.Round, retry.Attempt, TestParameters.Filled(3f), 1, 0, 0, NamedTensors.Empty));
+        Answer(clients[2], "c3", TestParameters.Filled(3f), samples: 1);
+
+        // then attempt 2 aggregates only its own updates
+        Assert.Equal((1, 2), (stale.Attempt, retry.Attempt));
+        Assert.Equal(2, listener.ExpectMsg<RoundCompleted>().Record.Attempt);
+        Assert.All(listener.ExpectMsg<RunCompleted>().Final.Values.ToArray(), v => Assert.Equal(3f, v));
     }
 
     [Fact]
@@ -342,6 +366,6 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
     private static void Answer(TestProbe client, string id, Parameters updated, int samples)
     {
         var request = client.ExpectMsg<FitRequest>();
-        client.Reply(new FitResult(new ClientId(id), request.Round, updated, samples, 0.5, 0.5, NamedTensors.Empty));
+        client.Reply(new FitResult(new ClientId(id), request.Round, request.Attempt, updated, samples, 0.5, 0.5, NamedTensors.Empty));
     }
 }
