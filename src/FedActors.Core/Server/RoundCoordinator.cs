@@ -37,6 +37,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private readonly IStrategy _strategy;
     private readonly ICentralEvaluator? _evaluator;
     private readonly IActorRef _listener;
+    private readonly int _clientsBeforeFirstRound;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly SortedDictionary<ClientId, IActorRef> _clients = [];
     private readonly Dictionary<IActorRef, ClientId> _idsByRef = [];
@@ -50,9 +51,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         IStrategy strategy,
         Parameters initial,
         ICentralEvaluator? evaluator,
-        IActorRef listener)
+        IActorRef listener,
+        int clientsBeforeFirstRound = 0)
     {
         _settings = settings;
+        _clientsBeforeFirstRound = Math.Max(settings.MinAvailableClients, clientsBeforeFirstRound);
         _strategy = strategy;
         _global = initial;
         _evaluator = evaluator;
@@ -69,13 +72,19 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     /// <param name="initial">The global model before round 1.</param>
     /// <param name="evaluator">Centralised evaluation after each round, or null for none.</param>
     /// <param name="listener">Receives <see cref="RoundCompleted"/>, then <see cref="RunCompleted"/> or <see cref="RunFailed"/>.</param>
+    /// <param name="clientsBeforeFirstRound">
+    /// Registrations the first round waits for when more than min-available-clients: a
+    /// simulation knows all its clients, and sampling from whoever happened to register first
+    /// would make its results depend on thread timing. 0 for min-available-clients alone.
+    /// </param>
     public static Props Props(
         RoundCoordinatorSettings settings,
         IStrategy strategy,
         Parameters initial,
         ICentralEvaluator? evaluator,
-        IActorRef listener) =>
-        Akka.Actor.Props.Create(() => new RoundCoordinator(settings, strategy, initial, evaluator, listener));
+        IActorRef listener,
+        int clientsBeforeFirstRound = 0) =>
+        Akka.Actor.Props.Create(() => new RoundCoordinator(settings, strategy, initial, evaluator, listener, clientsBeforeFirstRound));
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -85,18 +94,19 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             _evaluationWorker = Context.ActorOf(CentralEvaluationWorker.Props(_evaluator, TrainingDispatcher), "central-evaluation");
         }
 
-        _log.Info("Waiting for {0} clients to register (timeout {1})", _settings.MinAvailableClients, _settings.RegistrationTimeout);
+        _log.Info("Waiting for {0} clients to register (timeout {1})", _clientsBeforeFirstRound, _settings.RegistrationTimeout);
         Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(RoundNumber.Initial.Next()), _settings.RegistrationTimeout);
     }
 
     private void WaitingForClients(RoundNumber next)
     {
+        var needed = next == RoundNumber.Initial.Next() && _history.Count == 0 ? _clientsBeforeFirstRound : _settings.MinAvailableClients;
         Become(() =>
         {
             Receive<RegisterClient>(m =>
             {
                 Register(m);
-                if (_clients.Count >= _settings.MinAvailableClients)
+                if (_clients.Count >= needed)
                 {
                     Timers.Cancel(RegistrationTimerKey);
                     Begin(next);
@@ -104,7 +114,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             });
             Receive<Terminated>(m => Unregister(m.ActorRef));
             Receive<RegistrationDeadline>(m => m.Round == next, _ => Fail(
-                $"only {_clients.Count} of the {_settings.MinAvailableClients} clients needed (min-available-clients) " +
+                $"only {_clients.Count} of the {needed} clients needed " +
+                (needed == _settings.MinAvailableClients ? "(min-available-clients) " : "(every simulated client, before the first round) ") +
                 $"registered within {_settings.RegistrationTimeout} (registration-timeout) before round {next}"));
             IgnoreStaleReplies();
         });

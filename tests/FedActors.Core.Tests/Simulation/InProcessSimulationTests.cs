@@ -40,6 +40,22 @@ public sealed class InProcessSimulationTests
     }
 
     [Fact]
+    public async Task Run_WhenFewerClientsAreRequiredThanExist_StillWaitsForEveryClientBeforeTheFirstRound()
+    {
+        // given min-available-clients 2 of 20 clients, which alone would let the first round
+        // sample from whichever two clients happened to register first
+        const string config = "fedactors.server.min-available-clients = 2";
+
+        // when the run goes twice
+        var first = await Run(config);
+        var second = await Run(config);
+
+        // then every round saw all 20 clients, and the runs agree
+        Assert.All(first.History, r => Assert.Equal(20, r.Registered));
+        Assert.Equal(Comparable(first.History), Comparable(second.History));
+    }
+
+    [Fact]
     public async Task Run_WhenMoreClientsAreRequiredThanExist_FailsBeforeStartingNamingTheKey()
     {
         // given min-available-clients above the number of clients
