@@ -38,7 +38,7 @@ public static class InProcessSimulation
             await using var cancel = cancellationToken.Register(() => outcome.TrySetCanceled(cancellationToken));
             var listener = system.ActorOf(RunListener.Props(outcome, onRound), "run-listener");
             var coordinator = system.ActorOf(
-                RoundCoordinator.Props(settings, setup.Strategy, setup.InitialParameters, setup.CentralEvaluator, listener),
+                RoundCoordinator.Props(settings, setup.Strategy, setup.InitialParameters, setup.CentralEvaluator, listener, clientsBeforeFirstRound: setup.Clients.Count),
                 "coordinator");
             system.ActorOf(ClientSupervisor.Props(clientSettings, coordinator, setup.Clients, setup.TrainerFactory), "clients");
             return await outcome.Task.ConfigureAwait(false);
