@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using FedActors.Core.Tensors;
 using FedActors.Core.Training;
@@ -117,17 +118,7 @@ internal sealed class ModelWorkspace
         var correct = 0;
         for (var row = 0; row < expected.Length; row++)
         {
-            var rowScores = scores.Slice(row * classes, classes);
-            var best = 0;
-            for (var c = 1; c < classes; c++)
-            {
-                if (rowScores[c] > rowScores[best])
-                {
-                    best = c;
-                }
-            }
-
-            correct += best == expected[row] ? 1 : 0;
+            correct += TensorPrimitives.IndexOfMax(scores.Slice(row * classes, classes)) == expected[row] ? 1 : 0;
         }
 
         return correct;
