@@ -1,3 +1,4 @@
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("FedActors.Torch.Tests")]
+[assembly: InternalsVisibleTo("FedActors.Benchmarks")]

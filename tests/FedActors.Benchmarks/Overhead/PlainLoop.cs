@@ -1,8 +1,7 @@
-using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using FedActors.Core.Tensors;
 using FedActors.Torch.Data;
 using FedActors.Torch.Models;
+using FedActors.Torch.Training;
 using TorchSharp;
 
 namespace FedActors.Benchmarks.Overhead;
@@ -26,12 +25,13 @@ public static class PlainLoop
     /// <param name="seed">Seed of the shuffles.</param>
     public static double Train(ModelKind model, Parameters initial, LabeledImages data, int[] samples, int passes, int batchSize, double learningRate, int seed)
     {
-        using var module = ModelFactory.Create(model, seed);
-        ParameterConverter.CopyIn(module, initial);
+        // The trainer's own batch primitives (module, gather, accuracy count), so that what the
+        // comparison measures is the runtime around them, not two versions of the batch code.
+        var workspace = ModelWorkspace.ForCurrentThread(model);
+        workspace.Load(initial);
+        var module = workspace.Module;
         module.train();
         using var optimizer = torch.optim.SGD(module.parameters(), learningRate);
-        using var inputs = torch.zeros(batchSize, 1, ModelFactory.ImageSize, ModelFactory.ImageSize, torch.float32);
-        using var targets = torch.zeros(batchSize, torch.int64);
 
         var random = new Random(seed);
         var order = (int[])samples.Clone();
@@ -44,45 +44,19 @@ public static class PlainLoop
             for (var start = 0; start < order.Length; start += batchSize)
             {
                 using var scope = torch.NewDisposeScope();
-                Gather(data, order.AsSpan(start, batchSize), inputs, targets);
+                var (inputs, targets) = workspace.Gather(data, order.AsSpan(start, batchSize));
                 var logits = module.forward(inputs);
                 var loss = torch.nn.functional.cross_entropy(logits, targets);
                 optimizer.zero_grad();
                 loss.backward();
                 optimizer.step();
                 lossSum += (double)loss.item<float>() * batchSize;
-                correct += CountCorrect(logits, targets);
+                correct += ModelWorkspace.CountCorrect(logits, targets);
             }
 
             GC.KeepAlive(correct);
         }
 
         return lossSum / order.Length;
-    }
-
-    private static void Gather(LabeledImages data, ReadOnlySpan<int> indices, torch.Tensor inputs, torch.Tensor targets)
-    {
-        var width = data.PixelsPerImage;
-        var pixels = MemoryMarshal.Cast<byte, float>(inputs.bytes);
-        var labels = MemoryMarshal.Cast<byte, long>(targets.bytes);
-        for (var i = 0; i < indices.Length; i++)
-        {
-            data.Pixels.Slice(indices[i] * width, width).CopyTo(pixels.Slice(i * width, width));
-            labels[i] = data.Labels[indices[i]];
-        }
-    }
-
-    private static int CountCorrect(torch.Tensor logits, torch.Tensor targets)
-    {
-        var scores = MemoryMarshal.Cast<byte, float>(logits.bytes);
-        var expected = MemoryMarshal.Cast<byte, long>(targets.bytes);
-        var classes = scores.Length / expected.Length;
-        var correct = 0;
-        for (var row = 0; row < expected.Length; row++)
-        {
-            correct += TensorPrimitives.IndexOfMax(scores.Slice(row * classes, classes)) == expected[row] ? 1 : 0;
-        }
-
-        return correct;
     }
 }
