@@ -9,7 +9,7 @@ namespace FederatedLinearRegression;
 /// </summary>
 internal sealed class LinearRegressionTrainer(Samples local) : ITrainer
 {
-    public LocalFit Fit(FitTask task)
+    public LocalFit Fit(FitTask task, CancellationToken cancellation)
     {
         var weights = task.Global.Tensor("w").ToArray();
         var bias = task.Global.Tensor("b")[0];
@@ -20,6 +20,9 @@ internal sealed class LinearRegressionTrainer(Samples local) : ITrainer
             random.Shuffle(order);
             foreach (var batch in order.Chunk(task.Config.BatchSize))
             {
+                // Past the round's deadline the runtime has dropped this update: stop, and free the thread.
+                cancellation.ThrowIfCancellationRequested();
+
                 // Gradient of the mean squared error over the batch.
                 var gradW = new float[weights.Length];
                 var gradB = 0f;
@@ -48,7 +51,7 @@ internal sealed class LinearRegressionTrainer(Samples local) : ITrainer
         return new LocalFit(updated, local.Count, loss, Accuracy: 0, NamedTensors.Empty, NamedTensors.Empty);
     }
 
-    public Evaluation Evaluate(Parameters parameters) => Evaluate(parameters, local);
+    public Evaluation Evaluate(Parameters parameters, CancellationToken cancellation) => Evaluate(parameters, local);
 
     public void Dispose()
     {

@@ -32,7 +32,7 @@ public sealed class MetricsCsvTests
         // given
         var record = Rounds.WithOneDrop(1, 0.5, 1) with
         {
-            Dropped = [new ClientDrop(Rounds.Client(1), DropReason.Failed, "boom, twice"), new ClientDrop(Rounds.Client(2), DropReason.InvalidUpdate, "NaN")],
+            Dropped = [new ClientDrop(Rounds.Client(1), "fit", DropReason.Failed, "boom, twice"), new ClientDrop(Rounds.Client(2), "fit", DropReason.InvalidUpdate, "NaN")],
         };
 
         // when

@@ -31,6 +31,24 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(3, json.RootElement.GetProperty("config").GetProperty("run").GetProperty("rounds").GetInt32());
     }
 
+    [Theory]
+    [InlineData("10", "0.25", 2)]
+    [InlineData("100", "0.29", 29)]
+    [InlineData("10", "0.7", 7)]
+    public async Task Header_AnnouncesTheNumberOfClientsTheSamplerAsks(string clients, string fraction, int sampled)
+    {
+        // given a fraction that does not divide the client count (or is not exact in binary)
+        var engine = new FakeEngine(Rounds.History(1));
+
+        // when the run starts
+        var result = await CliRunner.RunAsync(engine, "simulate", "--clients", clients, "--fraction-fit", fraction, "--set", "server.min-fit-clients=1", "--set", "server.min-available-clients=1", "--output", Output);
+
+        // then the header says what the sampler will ask
+        var ids = Enumerable.Range(0, int.Parse(clients, System.Globalization.CultureInfo.InvariantCulture)).Select(i => new FedActors.Core.Protocol.ClientId($"c{i}"));
+        Assert.Equal(sampled, FedActors.Core.Server.ClientSampler.Sample(ids, double.Parse(fraction, System.Globalization.CultureInfo.InvariantCulture), 1, seed: 1).Length);
+        Assert.Contains($", {sampled} clients per round,", result.Out, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Simulate_WhenOptionsFileAndSetDisagree_OptionsWin()
     {

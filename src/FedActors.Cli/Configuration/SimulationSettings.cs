@@ -37,7 +37,7 @@ internal sealed record SimulationSettings(
     private const int FashionMnistTrainSize = 60_000;
 
     /// <summary>Clients sampled each round: fraction-fit of the clients, at least min-fit-clients.</summary>
-    public int SampledPerRound => Math.Max(Server.MinFitClients, (int)Math.Ceiling((Server.FractionFit * Clients) - 1e-9));
+    public int SampledPerRound => ClientSampler.SampleSize(Clients, Server.FractionFit, Server.MinFitClients);
 
     /// <summary>Reads and checks every setting, Core's included (server, client supervision, strategy).</summary>
     /// <exception cref="ConfigurationException">A value is ill-typed, out of range, or impossible with the others; the message names the keys.</exception>

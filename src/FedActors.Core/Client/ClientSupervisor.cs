@@ -21,24 +21,35 @@ public sealed class ClientSupervisor : ReceiveActor
         ClientSupervisorSettings settings,
         IActorRef coordinator,
         IReadOnlyList<ClientId> clients,
-        Func<ClientId, ITrainer> trainerFactory)
+        Func<ClientId, ITrainer> trainerFactory,
+        ClientStateStore state)
     {
         _settings = settings;
         foreach (var id in clients)
         {
             Context.ActorOf(
-                FederatedClient.Props(id, coordinator, trainerFactory).WithDispatcher(RoundCoordinator.TrainingDispatcher),
+                FederatedClient.Props(id, coordinator, trainerFactory, state, settings.RegistrationRetry).WithDispatcher(RoundCoordinator.TrainingDispatcher),
                 ActorNameFor(id));
         }
+
+        // A new coordinator (a restarted or migrated server) reaches every client through here.
+        Receive<UseCoordinator>(m =>
+        {
+            foreach (var child in Context.GetChildren())
+            {
+                child.Forward(m);
+            }
+        });
     }
 
-    /// <summary>Props for a supervisor that starts one client per id.</summary>
+    /// <summary>Props for a supervisor that starts one client per id, their kept state in <paramref name="state"/>.</summary>
     public static Props Props(
         ClientSupervisorSettings settings,
         IActorRef coordinator,
         IReadOnlyList<ClientId> clients,
-        Func<ClientId, ITrainer> trainerFactory) =>
-        Akka.Actor.Props.Create(() => new ClientSupervisor(settings, coordinator, clients, trainerFactory));
+        Func<ClientId, ITrainer> trainerFactory,
+        ClientStateStore state) =>
+        Akka.Actor.Props.Create(() => new ClientSupervisor(settings, coordinator, clients, trainerFactory, state));
 
     /// <summary>The child actor's name for a client id: the id, escaped to what actor paths allow.</summary>
     public static string ActorNameFor(ClientId id) => Uri.EscapeDataString(id.Value);

@@ -1,68 +1,181 @@
-using System.Collections.Immutable;
 using Akka.Actor;
+using Akka.Event;
 using FedActors.Core.Protocol;
-using FedActors.Core.Tensors;
+using FedActors.Core.Server;
 using FedActors.Core.Training;
 
 namespace FedActors.Core.Client;
 
 /// <summary>
-/// One party: registers with the coordinator under its stable id, and answers each fit request
-/// by training with a trainer created for that request and disposed after it (so an idle
-/// client holds no model). It runs on the training dispatcher: the fit blocks this actor's
-/// thread, and the dispatcher's thread count bounds how many clients train at once.
+/// One party. States: <c>Registering</c>, sending <see cref="RegisterClient"/> to its coordinator
+/// every registration-retry until acknowledged, and <c>Ready</c>, answering fit and evaluation
+/// requests with a trainer created for the request and disposed after it (so an idle client holds
+/// no model). A <see cref="UseCoordinator"/> sends it back to registering, with the new coordinator.
+/// <para>
+/// It runs on the training dispatcher: a fit blocks this actor's thread, and the dispatcher's
+/// thread count bounds how many clients train at once. The trainer's token fires at the phase's
+/// deadline, which travels with the request. The client's kept tensors live in the
+/// <see cref="ClientStateStore"/>, not in the actor, so a restart does not lose them.
+/// </para>
 /// <para>
 /// A trainer exception is not caught here: the actor fails, its parent restarts it, and on the
-/// way down it tells the coordinator which round it could not finish, so that round need not
+/// way down it tells the coordinator which request it could not finish, so that phase need not
 /// wait for its deadline. The restarted actor registers again.
 /// </para>
 /// </summary>
-public sealed class FederatedClient : ReceiveActor
+public sealed class FederatedClient : ReceiveActor, IWithTimers
 {
-    private readonly ClientId _id;
-    private readonly IActorRef _coordinator;
-    private readonly Func<ClientId, ITrainer> _trainerFactory;
+    private const string RetryTimerKey = "register-retry";
 
-    // Tensors a stateful strategy's client keeps from one fit to the next. Lost on a restart.
-    private ImmutableSortedDictionary<string, Parameters> _state = NamedTensors.Empty;
+    private readonly ClientId _id;
+    private readonly Func<ClientId, ITrainer> _trainerFactory;
+    private readonly ClientStateStore _state;
+    private readonly TimeSpan _registrationRetry;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private IActorRef _coordinator;
 
     /// <summary>Creates the client; use <see cref="Props"/>.</summary>
-    public FederatedClient(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory)
+    public FederatedClient(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory, ClientStateStore state, TimeSpan registrationRetry)
     {
         _id = id;
         _coordinator = coordinator;
         _trainerFactory = trainerFactory;
-        Receive<FitRequest>(Fit);
-
-        // Registration is fire-and-forget within one process; the acknowledgement matters to
-        // clients that must know they are in (remote ones, tests).
-        Receive<ClientRegistered>(_ => { });
+        _state = state;
+        _registrationRetry = registrationRetry;
+        Registering();
     }
 
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
     /// <summary>Props for a client, to be deployed on the training dispatcher by its parent.</summary>
-    public static Props Props(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory) =>
-        Akka.Actor.Props.Create(() => new FederatedClient(id, coordinator, trainerFactory));
+    public static Props Props(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory, ClientStateStore state, TimeSpan registrationRetry) =>
+        Akka.Actor.Props.Create(() => new FederatedClient(id, coordinator, trainerFactory, state, registrationRetry));
 
     /// <inheritdoc />
-    protected override void PreStart() => _coordinator.Tell(new RegisterClient(_id));
+    protected override void PreStart() => SendRegistration();
 
     /// <inheritdoc />
     protected override void PreRestart(Exception reason, object message)
     {
-        if (message is FitRequest request)
+        var failure = $"{reason.GetType().Name}: {reason.Message}";
+        switch (message)
         {
-            _coordinator.Tell(new FitFailed(_id, request.Round, request.Attempt, $"{reason.GetType().Name}: {reason.Message}"));
+            case FitRequest r:
+                _coordinator.Tell(new ClientFailed(_id, r.Round, r.Attempt, RoundCoordinator.FitPhase, failure, Cancelled: false));
+                break;
+            case EvaluateRequest r:
+                _coordinator.Tell(new ClientFailed(_id, r.Round, r.Attempt, RoundCoordinator.EvaluatePhase, failure, Cancelled: false));
+                break;
         }
 
         base.PreRestart(reason, message);
     }
 
+    private void Registering()
+    {
+        Become(() =>
+        {
+            Receive<ClientRegistered>(m => m.Client == _id, _ =>
+            {
+                Timers.Cancel(RetryTimerKey);
+                Ready();
+            });
+            Receive<RetryRegistration>(_ => SendRegistration());
+            ReceiveRequests();
+        });
+    }
+
+    private void Ready()
+    {
+        Become(() =>
+        {
+            Receive<ClientRegistered>(_ => { });
+            Receive<RetryRegistration>(_ => { });
+            ReceiveRequests();
+        });
+    }
+
+    private void ReceiveRequests()
+    {
+        // A request proves the coordinator knows this client, even if its acknowledgement was lost.
+        Receive<FitRequest>(m =>
+        {
+            Timers.Cancel(RetryTimerKey);
+            Fit(m);
+            Ready();
+        });
+        Receive<EvaluateRequest>(m =>
+        {
+            Timers.Cancel(RetryTimerKey);
+            Evaluate(m);
+            Ready();
+        });
+        Receive<UseCoordinator>(m =>
+        {
+            _coordinator = m.Coordinator;
+            Registering();
+            SendRegistration();
+        });
+    }
+
+    private void SendRegistration()
+    {
+        _coordinator.Tell(new RegisterClient(_id));
+        Timers.StartSingleTimer(RetryTimerKey, RetryRegistration.Instance, _registrationRetry);
+    }
+
     private void Fit(FitRequest request)
     {
         var replyTo = Sender;
+        using var deadline = new CancellationTokenSource(request.Timeout);
+        var kept = _state.Load(_id, request.Round);
         using var trainer = _trainerFactory(_id);
-        var fit = trainer.Fit(new FitTask(_id, request.Round, request.Global, request.Config, request.Seed, request.Extras, _state));
-        _state = fit.ClientState;
-        replyTo.Tell(new FitResult(_id, request.Round, request.Attempt, fit.Updated, fit.SampleCount, fit.Loss, fit.Accuracy, fit.Extras));
+        LocalFit fit;
+        try
+        {
+            fit = trainer.Fit(new FitTask(_id, request.Round, request.Global, request.Config, request.Seed, request.Extras, kept), deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            replyTo.Tell(new ClientFailed(_id, request.Round, request.Attempt, RoundCoordinator.FitPhase, $"cancelled at the deadline ({request.Timeout})", Cancelled: true));
+            return;
+        }
+
+        if (!fit.ClientState.IsEmpty || !kept.IsEmpty)
+        {
+            _state.Save(_id, request.Round, fit.ClientState);
+        }
+
+        if (deadline.IsCancellationRequested)
+        {
+            _log.Warning("Client {Client}: the trainer ignored its cancellation and finished round {Round} after the {Timeout} deadline", _id, request.Round, request.Timeout);
+        }
+
+        replyTo.Tell(new FitResult(_id, request.Round, request.Attempt, fit.Updated, fit.SampleCount, fit.Loss, fit.Accuracy, fit.Extras, fit.Metrics));
+    }
+
+    private void Evaluate(EvaluateRequest request)
+    {
+        var replyTo = Sender;
+        using var deadline = new CancellationTokenSource(request.Timeout);
+        using var trainer = _trainerFactory(_id);
+        Evaluation evaluation;
+        try
+        {
+            evaluation = trainer.Evaluate(request.Global, deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            replyTo.Tell(new ClientFailed(_id, request.Round, request.Attempt, RoundCoordinator.EvaluatePhase, $"cancelled at the deadline ({request.Timeout})", Cancelled: true));
+            return;
+        }
+
+        replyTo.Tell(new EvaluateResult(_id, request.Round, request.Attempt, evaluation.SampleCount, evaluation.Loss, evaluation.Accuracy));
+    }
+
+    private sealed record RetryRegistration : INoSerializationVerificationNeeded
+    {
+        public static readonly RetryRegistration Instance = new();
     }
 }

@@ -45,6 +45,33 @@ public sealed class ConfigReader
     /// <summary>A non-negative number, or null when the key says <c>off</c>.</summary>
     public double? DoubleOrOff(string path) => IsOff(path) ? null : Double(path, min: 0, minExclusive: true);
 
+    /// <summary>A whole number of at least <paramref name="min"/>, or null when the key says <c>off</c>.</summary>
+    public int? IntOrOff(string path, int min = int.MinValue) => IsOff(path) ? null : Int(path, min);
+
+    /// <summary>A string, or null when it is empty or says <c>off</c>.</summary>
+    public string? StringOrOff(string path)
+    {
+        var raw = Raw(path);
+        return raw.Length == 0 || IsOff(path) ? null : raw;
+    }
+
+    /// <summary>A size in bytes such as <c>512MiB</c> or <c>2g</c> (HOCON's size units), at least <paramref name="min"/>.</summary>
+    public long Bytes(string path, long min = 0)
+    {
+        var raw = Raw(path);
+        long? value;
+        try
+        {
+            value = _config.GetByteSize(path);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw Invalid(path, raw, "a size such as 512MiB or 2GiB");
+        }
+
+        return value is { } v && v >= min ? v : throw Invalid(path, raw, $"a size of at least {min} bytes");
+    }
+
     /// <summary>on/off, true/false, yes/no.</summary>
     public bool Bool(string path)
     {

@@ -43,5 +43,13 @@ public static class FedActorsConfig
         return sized.WithFallback(merged);
     }
 
+    /// <summary>
+    /// <paramref name="config"/> over the embedded defaults, for settings read from an actor
+    /// system that a host app built without <see cref="Load"/>: Akka.Cluster.Tools does the same
+    /// with its own reference file.
+    /// </summary>
+    public static Config WithDefaults(Config config) =>
+        config.HasPath("fedactors.run.rounds") ? config : config.WithFallback(Defaults);
+
     private static Config ReadEmbeddedDefaults() => ConfigurationFactory.ParseString(DefaultsText);
 }

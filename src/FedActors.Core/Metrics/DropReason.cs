@@ -1,9 +1,9 @@
 namespace FedActors.Core.Metrics;
 
-/// <summary>Why a client's update did not make it into a round.</summary>
+/// <summary>Why a client's reply did not make it into a phase of a round.</summary>
 public enum DropReason
 {
-    /// <summary>No reply before the round's deadline.</summary>
+    /// <summary>No reply before the phase's deadline (the client's trainer was told to cancel).</summary>
     TimedOut,
 
     /// <summary>The client reported a failure (its trainer threw, and supervision restarted it).</summary>
@@ -12,6 +12,15 @@ public enum DropReason
     /// <summary>The client's actor stopped for good.</summary>
     Stopped,
 
-    /// <summary>The update was malformed: wrong shapes, NaN or infinity, a norm over the bound, or no samples.</summary>
+    /// <summary>The update was malformed: wrong shapes, NaN or infinity, an update norm over the bound, or no samples.</summary>
     InvalidUpdate,
+
+    /// <summary>The transport layer reported the client's node unreachable.</summary>
+    Unreachable,
+
+    /// <summary>The client registered again from a new actor (a restart or reconnect) while its request was pending.</summary>
+    Reregistered,
+
+    /// <summary>The phase closed at its first replies (over-selection) before this client answered.</summary>
+    NotNeeded,
 }

@@ -1,12 +1,13 @@
 namespace FedActors.Core.Metrics;
 
 /// <summary>Wall time of each part of a round. Kept apart from the metrics because it is the one part of a record that varies between two runs with the same seed.</summary>
-/// <param name="Fit">From sending the fit requests to the last reply or the deadline.</param>
+/// <param name="Fit">The fit phase: from sending the fit requests to the last reply or the deadline.</param>
 /// <param name="Aggregate">The strategy's aggregation.</param>
 /// <param name="Evaluate">Centralised evaluation of the new global model.</param>
+/// <param name="FederatedEvaluate">The federated evaluation phase.</param>
 /// <param name="Total">The whole round.</param>
-public sealed record RoundTimings(TimeSpan Fit, TimeSpan Aggregate, TimeSpan Evaluate, TimeSpan Total)
+public sealed record RoundTimings(TimeSpan Fit, TimeSpan Aggregate, TimeSpan Evaluate, TimeSpan FederatedEvaluate, TimeSpan Total)
 {
     /// <summary>All zero: for round 0 and for records compared across runs.</summary>
-    public static readonly RoundTimings Zero = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
+    public static readonly RoundTimings Zero = new(TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero, TimeSpan.Zero);
 }

@@ -12,6 +12,18 @@ public readonly record struct RoundNumber(int Value) : IComparable<RoundNumber>
     /// <inheritdoc />
     public int CompareTo(RoundNumber other) => Value.CompareTo(other.Value);
 
+    /// <summary>True when <paramref name="a"/> comes before <paramref name="b"/>.</summary>
+    public static bool operator <(RoundNumber a, RoundNumber b) => a.Value < b.Value;
+
+    /// <summary>True when <paramref name="a"/> comes after <paramref name="b"/>.</summary>
+    public static bool operator >(RoundNumber a, RoundNumber b) => a.Value > b.Value;
+
+    /// <summary>True when <paramref name="a"/> is not after <paramref name="b"/>.</summary>
+    public static bool operator <=(RoundNumber a, RoundNumber b) => a.Value <= b.Value;
+
+    /// <summary>True when <paramref name="a"/> is not before <paramref name="b"/>.</summary>
+    public static bool operator >=(RoundNumber a, RoundNumber b) => a.Value >= b.Value;
+
     /// <inheritdoc />
     public override string ToString() => Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -25,7 +25,13 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     private const string ClientRegisteredManifest = "CR";
     private const string FitRequestManifest = "FQ";
     private const string FitResultManifest = "FR";
-    private const string FitFailedManifest = "FF";
+    private const string EvaluateRequestManifest = "EQ";
+    private const string EvaluateResultManifest = "ER";
+    private const string ClientFailedManifest = "CF";
+
+    // The first byte of every payload. A node of another wire version fails with a message
+    // saying so, instead of misreading the bytes; bump it with every change of the layout.
+    private const byte WireVersion = 2;
 
     // Generous bounds that still stop a corrupt length from allocating gigabytes.
     private const int MaxTensors = 1 << 16;
@@ -52,7 +58,9 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         ClientRegistered => ClientRegisteredManifest,
         FitRequest => FitRequestManifest,
         FitResult => FitResultManifest,
-        FitFailed => FitFailedManifest,
+        EvaluateRequest => EvaluateRequestManifest,
+        EvaluateResult => EvaluateResultManifest,
+        ClientFailed => ClientFailedManifest,
         _ => throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -62,6 +70,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         using var stream = new MemoryStream(EstimateSize(obj));
         using (var w = new BinaryWriter(stream))
         {
+            w.Write(WireVersion);
             switch (obj)
             {
                 case RegisterClient m:
@@ -77,6 +86,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     WriteFitConfig(w, m.Config);
                     w.Write(m.Seed);
                     WriteTensorMap(w, m.Extras);
+                    w.Write(m.Timeout.Ticks);
                     break;
                 case FitResult m:
                     w.Write(m.Client.Value);
@@ -87,12 +97,29 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     w.Write(m.Loss);
                     w.Write(m.Accuracy);
                     WriteTensorMap(w, m.Extras);
+                    WriteScalarMap(w, m.Metrics);
                     break;
-                case FitFailed m:
+                case EvaluateRequest m:
+                    w.Write(m.Round.Value);
+                    w.Write(m.Attempt);
+                    WriteParameters(w, m.Global);
+                    w.Write(m.Timeout.Ticks);
+                    break;
+                case EvaluateResult m:
                     w.Write(m.Client.Value);
                     w.Write(m.Round.Value);
                     w.Write(m.Attempt);
+                    w.Write(m.SampleCount);
+                    w.Write(m.Loss);
+                    w.Write(m.Accuracy);
+                    break;
+                case ClientFailed m:
+                    w.Write(m.Client.Value);
+                    w.Write(m.Round.Value);
+                    w.Write(m.Attempt);
+                    w.Write(m.Phase);
                     w.Write(m.Reason);
+                    w.Write(m.Cancelled);
                     break;
                 default:
                     throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
@@ -111,22 +138,33 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             ClientRegisteredManifest => nameof(ClientRegistered),
             FitRequestManifest => nameof(FitRequest),
             FitResultManifest => nameof(FitResult),
-            FitFailedManifest => nameof(FitFailed),
+            EvaluateRequestManifest => nameof(EvaluateRequest),
+            EvaluateResultManifest => nameof(EvaluateResult),
+            ClientFailedManifest => nameof(ClientFailed),
             _ => throw new SerializationException($"FedActors protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
         };
 
         try
         {
             using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+            var version = r.ReadByte();
+            if (version != WireVersion)
+            {
+                throw new SerializationException(
+                    $"FedActors protocol: {name} is of wire version {version}, but this node speaks version {WireVersion}: run the same FedActors version on every node");
+            }
+
             object message = manifest switch
             {
                 RegisterClientManifest => new RegisterClient(ReadClientId(r)),
                 ClientRegisteredManifest => new ClientRegistered(ReadClientId(r)),
                 FitRequestManifest => new FitRequest(
-                    new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), ReadFitConfig(r), r.ReadInt32(), ReadTensorMap(r)),
+                    new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), ReadFitConfig(r), r.ReadInt32(), ReadTensorMap(r), ReadTimeout(r)),
                 FitResultManifest => new FitResult(
-                    ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadTensorMap(r)),
-                _ => new FitFailed(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), r.ReadString()),
+                    ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), r.ReadInt32(), r.ReadDouble(), r.ReadDouble(), ReadTensorMap(r), ReadScalarMap(r, "metrics count")),
+                EvaluateRequestManifest => new EvaluateRequest(new RoundNumber(r.ReadInt32()), r.ReadInt32(), ReadParameters(r), ReadTimeout(r)),
+                EvaluateResultManifest => new EvaluateResult(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble()),
+                _ => new ClientFailed(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadBoolean()),
             };
             if (r.BaseStream.Position != bytes.Length)
             {
@@ -150,6 +188,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     {
         FitRequest m => (m.Global.Length * sizeof(float)) + 1024,
         FitResult m => (m.Updated.Length * sizeof(float)) + 1024,
+        EvaluateRequest m => (m.Global.Length * sizeof(float)) + 1024,
         _ => 64,
     };
 
@@ -208,26 +247,42 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         w.Write(c.LearningRate);
         w.Write(c.Momentum);
         w.Write(c.WeightDecay);
-        w.Write(c.Hyperparameters.Count);
-        foreach (var (key, value) in c.Hyperparameters)
-        {
-            w.Write(key);
-            w.Write(value);
-        }
+        WriteScalarMap(w, c.Hyperparameters);
     }
 
     private static FitConfig ReadFitConfig(BinaryReader r)
     {
         int epochs = r.ReadInt32(), batch = r.ReadInt32();
         float lr = r.ReadSingle(), momentum = r.ReadSingle(), decay = r.ReadSingle();
-        var count = ReadCount(r, MaxMapEntries, "hyperparameter count");
+        return new FitConfig(epochs, batch, lr, momentum, decay, ReadScalarMap(r, "hyperparameter count"));
+    }
+
+    private static void WriteScalarMap(BinaryWriter w, ImmutableSortedDictionary<string, double> map)
+    {
+        w.Write(map.Count);
+        foreach (var (key, value) in map)
+        {
+            w.Write(key);
+            w.Write(value);
+        }
+    }
+
+    private static ImmutableSortedDictionary<string, double> ReadScalarMap(BinaryReader r, string what)
+    {
+        var count = ReadCount(r, MaxMapEntries, what);
         var map = ImmutableSortedDictionary.CreateBuilder<string, double>(StringComparer.Ordinal);
         for (var i = 0; i < count; i++)
         {
             map.Add(r.ReadString(), r.ReadDouble());
         }
 
-        return new FitConfig(epochs, batch, lr, momentum, decay, map.ToImmutable());
+        return map.ToImmutable();
+    }
+
+    private static TimeSpan ReadTimeout(BinaryReader r)
+    {
+        var ticks = r.ReadInt64();
+        return ticks > 0 ? TimeSpan.FromTicks(ticks) : throw new InvalidDataException($"timeout is {ticks} ticks, not positive");
     }
 
     private static void WriteTensorMap(BinaryWriter w, ImmutableSortedDictionary<string, Parameters> map)

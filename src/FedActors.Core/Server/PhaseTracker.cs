@@ -4,23 +4,25 @@ using FedActors.Core.Protocol;
 
 namespace FedActors.Core.Server;
 
-/// <summary>
-/// One exchange of a round with a set of clients: who is still expected, who replied, who was
-/// dropped and why. A round is a sequence of such phases (today: fit; with secure aggregation:
-/// advertise keys, share keys, masked input, unmask), each with its own participants, taken
-/// from the survivors of the phase before, and its own deadline.
-/// </summary>
-/// <typeparam name="TReply">The reply this phase collects.</typeparam>
+/// <summary>Who a phase still expects, who replied, who was dropped and why.</summary>
+/// <typeparam name="TReply">The reply the phase collects.</typeparam>
 internal sealed class PhaseTracker<TReply>
     where TReply : class
 {
+    private readonly string _phase;
     private readonly HashSet<ClientId> _pending;
     private readonly SortedDictionary<ClientId, TReply> _replies = [];
     private readonly SortedDictionary<ClientId, ClientDrop> _drops = [];
 
-    public PhaseTracker(IEnumerable<ClientId> participants) => _pending = [.. participants];
+    public PhaseTracker(string phase, IEnumerable<ClientId> participants)
+    {
+        _phase = phase;
+        _pending = [.. participants];
+    }
 
     public bool IsComplete => _pending.Count == 0;
+
+    public int ReplyCount => _replies.Count;
 
     public bool IsPending(ClientId client) => _pending.Contains(client);
 
@@ -49,16 +51,19 @@ internal sealed class PhaseTracker<TReply>
             return false;
         }
 
-        _drops.Add(client, new ClientDrop(client, reason, detail));
+        _drops.Add(client, new ClientDrop(client, _phase, reason, detail));
         return true;
     }
 
-    /// <summary>Drops every client still pending, in id order.</summary>
-    public void DropAllPending(DropReason reason, string detail)
+    /// <summary>Drops every client still pending, in id order; returns them.</summary>
+    public IReadOnlyList<ClientId> DropAllPending(DropReason reason, string detail)
     {
-        foreach (var client in _pending.Order().ToList())
+        var dropped = _pending.Order().ToList();
+        foreach (var client in dropped)
         {
             Drop(client, reason, detail);
         }
+
+        return dropped;
     }
 }

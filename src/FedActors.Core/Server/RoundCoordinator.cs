@@ -11,18 +11,17 @@ using FedActors.Core.Training;
 namespace FedActors.Core.Server;
 
 /// <summary>
-/// The server: keeps the registry of clients, runs the rounds and owns the global model.
+/// The server: owns the global model and runs the rounds. A round is a sequence of phases run by
+/// <see cref="PhaseRun"/> (fit on a sample, then, when due, federated evaluation on another),
+/// with the strategy's aggregation and the centralised evaluation between them:
+/// <c>WaitingForClients → fit → Aggregating → CentralEvaluation → evaluate → (next round)</c>,
+/// and finally <c>Finished</c>.
 /// <para>
-/// States: <c>WaitingForClients</c> until min-available-clients have registered, then per
-/// round <c>Fitting</c> (sample, send fit requests, collect replies until all are in or the
-/// round's deadline passes) and <c>Evaluating</c> (centralised evaluation of the new model on
-/// the training dispatcher), and finally <c>Finished</c>. Clients are known by their
-/// <see cref="ClientId"/>; their actor references are only how to reach them now.
-/// </para>
-/// <para>
-/// A client that times out, reports a failure, stops, or sends an invalid update is dropped
-/// from the round and named in its record. A round with too few valid updates is retried up
-/// to max-round-retries times, then the run fails with the reason.
+/// A client that times out, reports a failure, stops, becomes unreachable, re-registers from a new
+/// actor, or sends an invalid update is dropped from the phase and named, with the phase, in the
+/// round's record. An attempt with too few valid updates is recorded as failed and retried (with
+/// new seeds) up to max-round-retries times, then the run fails with the reason. After every
+/// completed round the checkpoint callback gets the new state.
 /// </para>
 /// </summary>
 public sealed class RoundCoordinator : ReceiveActor, IWithTimers
@@ -30,53 +29,64 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     /// <summary>The dispatcher, defined in reference.conf, for blocking training and evaluation work.</summary>
     public const string TrainingDispatcher = "fedactors.training-dispatcher";
 
-    private const string RoundTimerKey = "round-timeout";
+    /// <summary>The fit phase's name in records.</summary>
+    public const string FitPhase = "fit";
+
+    /// <summary>The federated evaluation phase's name in records.</summary>
+    public const string EvaluatePhase = "evaluate";
+
+    private const string PhaseTimerKey = "phase-deadline";
     private const string RegistrationTimerKey = "registration-timeout";
 
     private readonly RoundCoordinatorSettings _settings;
     private readonly IStrategy _strategy;
     private readonly ICentralEvaluator? _evaluator;
     private readonly IActorRef _listener;
-    private readonly int _clientsBeforeFirstRound;
+    private readonly RunStart _start;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly SortedDictionary<ClientId, IActorRef> _clients = [];
-    private readonly Dictionary<IActorRef, ClientId> _idsByRef = [];
+    private readonly ClientRegistry _clients = new();
     private readonly ImmutableArray<RoundRecord>.Builder _history = ImmutableArray.CreateBuilder<RoundRecord>();
+    private readonly HashSet<(ClientId Client, RoundNumber Round, int Attempt, string Phase)> _timedOut = [];
+    private readonly List<Straggler> _stragglers = [];
     private IActorRef? _evaluationWorker;
     private Parameters _global;
+    private bool _firstAttemptStarted;
 
-    /// <summary>Creates the coordinator; use <see cref="Props"/>.</summary>
-    public RoundCoordinator(
-        RoundCoordinatorSettings settings,
-        IStrategy strategy,
-        Parameters initial,
-        ICentralEvaluator? evaluator,
-        IActorRef listener,
-        int clientsBeforeFirstRound = 0)
+    /// <summary>Creates the coordinator; use <see cref="Props(RoundCoordinatorSettings, IStrategy, ICentralEvaluator?, IActorRef, RunStart)"/>.</summary>
+    public RoundCoordinator(RoundCoordinatorSettings settings, IStrategy strategy, ICentralEvaluator? evaluator, IActorRef listener, RunStart start)
     {
         _settings = settings;
-        _clientsBeforeFirstRound = Math.Max(settings.MinAvailableClients, clientsBeforeFirstRound);
         _strategy = strategy;
-        _global = initial;
         _evaluator = evaluator;
         _listener = listener;
-        WaitingForClients(RoundNumber.Initial.Next());
+        _start = start;
+        _global = start.Resume?.Global ?? start.Initial;
+        if (start.Resume is { } resume)
+        {
+            _history.AddRange(resume.History);
+            strategy.ImportState(resume.Strategy);
+        }
+
+        WaitingForClients(NextRound, attempt: 1);
     }
 
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
+    private RoundNumber NextRound => (_start.Resume?.Round ?? RoundNumber.Initial).Next();
+
+    private int Needed => _firstAttemptStarted ? _settings.MinAvailableClients : Math.Max(_settings.MinAvailableClients, _start.ClientsBeforeFirstRound);
+
     /// <summary>Props for a coordinator.</summary>
     /// <param name="settings">The round settings (<see cref="RoundCoordinatorSettings.Create(ActorSystem)"/>).</param>
     /// <param name="strategy">How updates are aggregated.</param>
-    /// <param name="initial">The global model before round 1.</param>
     /// <param name="evaluator">Centralised evaluation after each round, or null for none.</param>
-    /// <param name="listener">Receives <see cref="RoundCompleted"/>, then <see cref="RunCompleted"/> or <see cref="RunFailed"/>.</param>
-    /// <param name="clientsBeforeFirstRound">
-    /// Registrations the first round waits for when more than min-available-clients: a
-    /// simulation knows all its clients, and sampling from whoever happened to register first
-    /// would make its results depend on thread timing. 0 for min-available-clients alone.
-    /// </param>
+    /// <param name="listener">Receives <see cref="RoundCompleted"/> and <see cref="AttemptFailed"/>, then <see cref="RunCompleted"/> or <see cref="RunFailed"/>.</param>
+    /// <param name="start">The initial model or checkpoint, and the checkpoint callback.</param>
+    public static Props Props(RoundCoordinatorSettings settings, IStrategy strategy, ICentralEvaluator? evaluator, IActorRef listener, RunStart start) =>
+        Akka.Actor.Props.Create(() => new RoundCoordinator(settings, strategy, evaluator, listener, start));
+
+    /// <summary>Props for a fresh run from <paramref name="initial"/> without checkpoints.</summary>
     public static Props Props(
         RoundCoordinatorSettings settings,
         IStrategy strategy,
@@ -84,7 +94,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         ICentralEvaluator? evaluator,
         IActorRef listener,
         int clientsBeforeFirstRound = 0) =>
-        Akka.Actor.Props.Create(() => new RoundCoordinator(settings, strategy, initial, evaluator, listener, clientsBeforeFirstRound));
+        Props(settings, strategy, evaluator, listener, new RunStart(initial, clientsBeforeFirstRound));
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -94,65 +104,73 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             _evaluationWorker = Context.ActorOf(CentralEvaluationWorker.Props(_evaluator, TrainingDispatcher), "central-evaluation");
         }
 
-        _log.Info("Waiting for {0} clients to register (timeout {1})", _clientsBeforeFirstRound, _settings.RegistrationTimeout);
-        Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(RoundNumber.Initial.Next()), _settings.RegistrationTimeout);
+        _log.Info("Waiting for {Needed} clients to register (timeout {Timeout})", Needed, _settings.RegistrationTimeout);
+        Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(NextRound, 1), _settings.RegistrationTimeout);
     }
 
-    private void WaitingForClients(RoundNumber next)
+    private void WaitingForClients(RoundNumber round, int attempt)
     {
-        var needed = next == RoundNumber.Initial.Next() && _history.Count == 0 ? _clientsBeforeFirstRound : _settings.MinAvailableClients;
         Become(() =>
         {
             Receive<RegisterClient>(m =>
             {
-                Register(m);
-                if (_clients.Count >= needed)
-                {
-                    Timers.Cancel(RegistrationTimerKey);
-                    Begin(next);
-                }
+                Register(m, phase: null);
+                StartWhenEnough(round, attempt);
             });
-            Receive<Terminated>(m => Unregister(m.ActorRef));
-            Receive<RegistrationDeadline>(m => m.Round == next, _ => Fail(
-                $"only {_clients.Count} of the {needed} clients needed " +
-                (needed == _settings.MinAvailableClients ? "(min-available-clients) " : "(every simulated client, before the first round) ") +
-                $"registered within {_settings.RegistrationTimeout} (registration-timeout) before round {next}"));
-            IgnoreStaleReplies();
+            Receive<NodeReachable>(m =>
+            {
+                _clients.MarkReachable(m.Node);
+                StartWhenEnough(round, attempt);
+            });
+            Receive<RegistrationDeadline>(m => m.Round == round && m.Attempt == attempt, _ => Fail(
+                $"only {_clients.ReachableCount} of the {Needed} clients needed " +
+                (_firstAttemptStarted || Needed == _settings.MinAvailableClients ? "(min-available-clients) " : "(every simulated client, before the first round) ") +
+                $"registered within {_settings.RegistrationTimeout} (registration-timeout) before round {round}" + (attempt > 1 ? $" attempt {attempt}" : string.Empty)));
+            ReceiveOutsidePhases();
         });
     }
 
-    private void Begin(RoundNumber next)
+    private void StartWhenEnough(RoundNumber round, int attempt)
     {
-        // The initial model is evaluated once, as round 0, so that curves start where training starts.
-        if (next == RoundNumber.Initial.Next() && _history.Count == 0 && _evaluationWorker is not null)
+        if (_clients.ReachableCount < Needed)
         {
-            var initial = new RoundRecord(RoundNumber.Initial, 1, _clients.Count, [], [], [], null, null, null, null, RoundTimings.Zero);
-            StartEvaluation(initial, Stopwatch.StartNew(), TimeSpan.Zero, TimeSpan.Zero);
             return;
         }
 
-        StartRound(next, attempt: 1);
+        Timers.Cancel(RegistrationTimerKey);
+
+        // The initial model is evaluated once, as round 0, so that curves start where training starts.
+        if (round == RoundNumber.Initial.Next() && _history.Count == 0 && _evaluationWorker is not null)
+        {
+            _firstAttemptStarted = true;
+            var initial = new RoundAttempt(RoundNumber.Initial, 1, _clients.Count);
+            StartCentralEvaluation(initial);
+            return;
+        }
+
+        StartAttempt(round, attempt);
     }
 
-    private void StartRound(RoundNumber round, int attempt)
+    private void StartAttempt(RoundNumber round, int attempt)
     {
-        if (_clients.Count < _settings.MinAvailableClients)
+        if (_clients.ReachableCount < Needed)
         {
-            _log.Warning("Round {0}: {1} clients registered, fewer than min-available-clients {2}; waiting", round, _clients.Count, _settings.MinAvailableClients);
-            Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(round), _settings.RegistrationTimeout);
-            WaitingForClients(round);
+            _log.Warning(
+                "Round {Round} attempt {Attempt}: {Registered} clients reachable, fewer than the {Needed} needed; waiting",
+                round, attempt, _clients.ReachableCount, Needed);
+            Timers.StartSingleTimer(RegistrationTimerKey, new RegistrationDeadline(round, attempt), _settings.RegistrationTimeout);
+            WaitingForClients(round, attempt);
             return;
         }
 
-        var asked = ClientSampler.Sample(
-            _clients.Keys,
-            _settings.FractionFit,
-            _settings.MinFitClients,
-            SeedDerivation.ForRound(_settings.Seed, "sample", round, attempt));
-        FitInstructions instructions;
+        _firstAttemptStarted = true;
+        var current = new RoundAttempt(round, attempt, _clients.Count);
+        var context = StrategyContextOf(current);
+        var asked = ClientSampler.Sample(_clients.Reachable, _settings.FractionFit, _settings.MinFitClients, SeedDerivation.ForRound(_settings.Seed, "sample", round, attempt));
+        FitPlan plan;
         try
         {
-            instructions = _strategy.ConfigureFit(round, _global, _settings.Training);
+            plan = _strategy.ConfigureFit(context, _global, asked, _settings.Training);
         }
         catch (Exception e)
         {
@@ -160,111 +178,141 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
-        var fit = new FitRound(round, attempt, _clients.Count, asked, new PhaseTracker<FitResult>(asked), Stopwatch.StartNew());
-        _log.Info("Round {0} (attempt {1}): asking {2} of {3} clients to train", round, attempt, asked.Length, _clients.Count);
-
-        // The deadline exists before any request leaves, so whoever sees a request can rely on it.
-        Timers.StartSingleTimer(RoundTimerKey, new RoundDeadline(round, attempt), _settings.RoundTimeout);
-        foreach (var client in asked)
-        {
-            var seed = SeedDerivation.ForClient(_settings.Seed, round, attempt, client);
-            _clients[client].Tell(new FitRequest(round, attempt, _global, instructions.Config, seed, instructions.Extras));
-        }
-
-        Fitting(fit);
+        current.Asked = asked;
+        current.Accumulator = _strategy.StartAccumulating(context, _global);
+        var global = _global;
+        var spec = new PhaseSpec(
+            FitPhase,
+            asked,
+            client =>
+            {
+                var instructions = plan.For(client);
+                return new FitRequest(round, attempt, global, instructions.Config, SeedDerivation.ForClient(_settings.Seed, round, attempt, client), instructions.Extras, _settings.RoundTimeout);
+            },
+            typeof(FitResult),
+            reply => UpdateValidator.Problem((FitResult)reply, global, _settings.MaxUpdateNorm),
+            _settings.RoundTimeout,
+            _settings.MinFitClients,
+            _settings.FitFirstReplies);
+        _log.Info("Round {Round} attempt {Attempt}: asking {Asked} of {Registered} clients to train", round, attempt, asked.Length, _clients.Count);
+        RunPhase(current, spec, OnFitDone);
     }
 
-    private void Fitting(FitRound fit)
+    // The phase runner's host: sends the requests, feeds the phase what concerns it, and continues
+    // the round when it is done. Nothing here knows what the phase is for.
+    private void RunPhase(RoundAttempt current, PhaseSpec spec, Action<RoundAttempt, PhaseRun> then)
     {
+        var phase = new PhaseRun(spec, current.Round, current.Attempt);
+
+        // The deadline exists before any request leaves, so whoever sees a request can rely on it.
+        Timers.StartSingleTimer(PhaseTimerKey, new PhaseDeadline(current.Round, current.Attempt, spec.Name), spec.Timeout);
+        foreach (var client in spec.Participants)
+        {
+            _clients.ActorOf(client).Tell(spec.RequestFor(client));
+        }
+
+        void ContinueIfDone()
+        {
+            if (phase.IsDone)
+            {
+                Timers.Cancel(PhaseTimerKey);
+                phase.End();
+                Finish(phase);
+            }
+        }
+
+        void Finish(PhaseRun done)
+        {
+            current.Phases.Add(done.ToRecord());
+            _log.Info(
+                "Round {Round} {Phase}: {Replies} replies and {Drops} drops in {Milliseconds:F0} ms",
+                current.Round, done.Spec.Name, done.Tracker.ReplyCount, done.Tracker.Drops.Length, done.Duration.TotalMilliseconds);
+            then(current, done);
+        }
+
         Become(() =>
         {
-            Receive<FitResult>(m => m.Round == fit.Round && m.Attempt == fit.Attempt, m => OnFitResult(fit, m));
-            Receive<FitFailed>(m => m.Round == fit.Round && m.Attempt == fit.Attempt, m =>
+            Receive<IPhaseReply>(phase.Answers, reply =>
             {
-                if (IsFrom(m.Client) && fit.Tracker.Drop(m.Client, DropReason.Failed, m.Reason))
+                if (!_clients.IsFrom(reply.Client, Sender))
                 {
-                    LogDrop(fit, m.Client, DropReason.Failed, m.Reason);
-                    CompleteFitIfDone(fit);
+                    _log.Warning("Round {Round} {Phase}: ignoring a reply in the name of {Client} from {Sender}, which is not its registered actor", current.Round, spec.Name, reply.Client, Sender);
+                    return;
                 }
+
+                var wasPending = phase.Tracker.IsPending(reply.Client);
+                if (phase.Take(reply) is { } drop)
+                {
+                    LogDrop(current, drop);
+                }
+                else if (wasPending && reply is FitResult fit && current.Accumulator is { } accumulator)
+                {
+                    accumulator.Add(ToUpdate(fit));
+                }
+
+                ContinueIfDone();
+            });
+            Receive<PhaseDeadline>(m => m.Round == current.Round && m.Attempt == current.Attempt && m.Phase == spec.Name, _ =>
+            {
+                foreach (var late in phase.ReachDeadline())
+                {
+                    _timedOut.Add((late, current.Round, current.Attempt, spec.Name));
+                    _log.Warning("Round {Round} {Phase}: client {Client} did not reply within {Timeout}", current.Round, spec.Name, late, spec.Timeout);
+                }
+
+                Finish(phase);
             });
             Receive<Terminated>(m =>
             {
-                var client = Unregister(m.ActorRef);
-                if (client is { } id && fit.Tracker.Drop(id, DropReason.Stopped, "the client's actor stopped"))
+                if (Unregister(m.ActorRef) is { } id)
                 {
-                    LogDrop(fit, id, DropReason.Stopped, "the client's actor stopped");
-                    CompleteFitIfDone(fit);
+                    DropFromPhase(current, phase, id, DropReason.Stopped, "the client's actor stopped");
+                    ContinueIfDone();
                 }
             });
-            Receive<RoundDeadline>(m => m.Round == fit.Round && m.Attempt == fit.Attempt, _ =>
+            Receive<NodeUnreachable>(m =>
             {
-                fit.Tracker.DropAllPending(DropReason.TimedOut, $"no reply within {_settings.RoundTimeout} (round-timeout)");
-                CompleteFit(fit);
+                foreach (var id in _clients.MarkUnreachable(m.Node))
+                {
+                    DropFromPhase(current, phase, id, DropReason.Unreachable, $"its node {m.Node} became unreachable");
+                }
+
+                ContinueIfDone();
             });
-            Receive<RegisterClient>(Register);
-            IgnoreStaleReplies();
+            Receive<RegisterClient>(m =>
+            {
+                Register(m, phase);
+                ContinueIfDone();
+            });
+            ReceiveOutsidePhases();
         });
     }
 
-    private void OnFitResult(FitRound fit, FitResult result)
+    private void OnFitDone(RoundAttempt current, PhaseRun fit)
     {
-        if (!IsFrom(result.Client) || !fit.Tracker.IsPending(result.Client))
+        var replies = fit.Tracker.Replies.Select(r => (FitResult)r.Value).ToList();
+        current.Answered = [.. replies.Select(r => r.Client)];
+        current.FitTime = fit.Duration;
+        if (replies.Count > 0)
         {
-            _log.Warning("Round {0}: ignoring a fit result for client {1}, which was not asked or already answered", fit.Round, result.Client);
-            return;
+            double samples = replies.Sum(r => (double)r.SampleCount);
+            current.TrainLoss = replies.Sum(r => r.Loss * r.SampleCount) / samples;
+            current.TrainAccuracy = replies.Sum(r => r.Accuracy * r.SampleCount) / samples;
         }
 
-        var problem = UpdateValidator.Problem(result, _global.Layout, _settings.MaxUpdateNorm);
-        if (problem is null)
-        {
-            fit.Tracker.Accept(result.Client, result);
-            if (_settings.LogVerbose)
-            {
-                _log.Info("Round {0}: update from {1} ({2} samples, loss {3:F4})", fit.Round, result.Client, result.SampleCount, result.Loss);
-            }
-        }
-        else
-        {
-            fit.Tracker.Drop(result.Client, DropReason.InvalidUpdate, problem);
-            LogDrop(fit, result.Client, DropReason.InvalidUpdate, problem);
-        }
-
-        CompleteFitIfDone(fit);
-    }
-
-    private void CompleteFitIfDone(FitRound fit)
-    {
-        if (fit.Tracker.IsComplete)
-        {
-            CompleteFit(fit);
-        }
-    }
-
-    private void CompleteFit(FitRound fit)
-    {
-        Timers.Cancel(RoundTimerKey);
-        var fitTime = fit.Clock.Elapsed;
-        var replies = fit.Tracker.Replies;
-        var drops = fit.Tracker.Drops;
-        _log.Info(
-            "Round {0}: received {1} updates and {2} drops in {3:F0} ms",
-            fit.Round,
-            replies.Length,
-            drops.Length,
-            fitTime.TotalMilliseconds);
-
-        var answered = replies.Select(r => r.Key).ToImmutableArray();
-        var enough = replies.Length >= _settings.MinFitClients || (_settings.AcceptFailures && replies.Length > 0);
+        var enough = fit.Succeeded || (_settings.AcceptFailures && replies.Count > 0);
         if (!enough)
         {
+            var drops = fit.Tracker.Drops;
             var reason =
-                $"round {fit.Round} (attempt {fit.Attempt}) got {replies.Length} valid updates, fewer than min-fit-clients " +
+                $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, fewer than min-fit-clients " +
                 $"{_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}; dropped: " +
                 (drops.IsEmpty ? "none" : string.Join("; ", drops.Select(d => $"{d.Client} {d.Reason}: {d.Detail}")));
-            if (fit.Attempt <= _settings.MaxRoundRetries)
+            RecordFailedAttempt(current, reason);
+            if (current.Attempt <= _settings.MaxRoundRetries)
             {
-                _log.Warning("{0}; retrying", reason);
-                StartRound(fit.Round, fit.Attempt + 1);
+                _log.Warning("{Reason}; retrying", reason);
+                StartAttempt(current.Round, current.Attempt + 1);
             }
             else
             {
@@ -274,88 +322,180 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
-        var aggregateClock = Stopwatch.StartNew();
-        try
-        {
-            var updates = replies.Select(r => new ClientUpdate(r.Key, r.Value.Updated, r.Value.SampleCount, r.Value.Extras)).ToList();
-            _global = _strategy.Aggregate(fit.Round, _global, updates);
-        }
-        catch (Exception e)
-        {
-            Fail($"strategy {_strategy.Name} failed to aggregate round {fit.Round}: {e.Message}");
-            return;
-        }
-
-        var aggregateTime = aggregateClock.Elapsed;
-        double samples = replies.Sum(r => (double)r.Value.SampleCount);
-        var record = new RoundRecord(
-            fit.Round,
-            fit.Attempt,
-            fit.Registered,
-            fit.Asked,
-            answered,
-            drops,
-            replies.Sum(r => r.Value.Loss * r.Value.SampleCount) / samples,
-            replies.Sum(r => r.Value.Accuracy * r.Value.SampleCount) / samples,
-            TestLoss: null,
-            TestAccuracy: null,
-            new RoundTimings(fitTime, aggregateTime, TimeSpan.Zero, fit.Clock.Elapsed));
-        if (_evaluationWorker is null)
-        {
-            CompleteRound(record);
-        }
-        else
-        {
-            StartEvaluation(record, fit.Clock, fitTime, aggregateTime);
-        }
-    }
-
-    private void StartEvaluation(RoundRecord pending, Stopwatch roundClock, TimeSpan fitTime, TimeSpan aggregateTime)
-    {
-        var evaluateClock = Stopwatch.StartNew();
-        _evaluationWorker!.Tell(new EvaluateGlobalModel(pending.Round, _global));
+        // Off the coordinator's thread: an aggregation can cost far more than a pass over the updates.
+        var clock = Stopwatch.StartNew();
+        var context = StrategyContextOf(current);
+        var global = _global;
+        var accumulator = current.Accumulator;
+        var strategy = _strategy;
+        Task.Run(() => accumulator is null
+                ? strategy.AggregateFit(context, global, replies.Select(ToUpdate).ToList())
+                : accumulator.Complete())
+            .PipeTo(
+                Self,
+                success: result => new Aggregated(current.Round, current.Attempt, result, null, clock.Elapsed),
+                failure: e => new Aggregated(current.Round, current.Attempt, null, e.GetBaseException().Message, clock.Elapsed));
         Become(() =>
         {
-            Receive<GlobalModelEvaluated>(m => m.Round == pending.Round, m => CompleteRound(pending with
-            {
-                TestLoss = m.Evaluation.Loss,
-                TestAccuracy = m.Evaluation.Accuracy,
-                Timings = new RoundTimings(fitTime, aggregateTime, evaluateClock.Elapsed, roundClock.Elapsed),
-            }));
-            Receive<GlobalModelEvaluationFailed>(m => m.Round == pending.Round, m =>
-                Fail($"centralised evaluation after round {m.Round} failed: {m.Reason}"));
-            Receive<RegisterClient>(Register);
-            Receive<Terminated>(m => Unregister(m.ActorRef));
-            IgnoreStaleReplies();
+            Receive<Aggregated>(m => m.Round == current.Round && m.Attempt == current.Attempt, m => OnAggregated(current, m));
+            ReceiveBetweenPhases();
         });
     }
 
-    private void CompleteRound(RoundRecord record)
+    private void OnAggregated(RoundAttempt current, Aggregated aggregated)
     {
+        current.AggregateTime = aggregated.Elapsed;
+        if (aggregated.Result is not { } result)
+        {
+            Fail($"strategy {_strategy.Name} failed to aggregate round {current.Round}: {aggregated.Error}");
+            return;
+        }
+
+        var mismatch = _global.Layout.DescribeMismatch(result.Global.Layout);
+        if (mismatch is not null || !result.Global.AllFinite())
+        {
+            Fail($"strategy {_strategy.Name} produced an unusable model in round {current.Round}: {mismatch ?? "it contains NaN or infinity"}");
+            return;
+        }
+
+        _global = result.Global;
+        current.Metrics = result.Metrics;
+        if (_evaluationWorker is null)
+        {
+            StartFederatedEvaluation(current);
+        }
+        else
+        {
+            StartCentralEvaluation(current);
+        }
+    }
+
+    private void StartCentralEvaluation(RoundAttempt current)
+    {
+        var clock = Stopwatch.StartNew();
+        _evaluationWorker!.Tell(new EvaluateGlobalModel(current.Round, _global));
+        Become(() =>
+        {
+            Receive<GlobalModelEvaluated>(m => m.Round == current.Round, m =>
+            {
+                current.TestLoss = m.Evaluation.Loss;
+                current.TestAccuracy = m.Evaluation.Accuracy;
+                current.EvaluateTime = clock.Elapsed;
+                if (current.Round == RoundNumber.Initial)
+                {
+                    CompleteRound(current);
+                }
+                else
+                {
+                    StartFederatedEvaluation(current);
+                }
+            });
+            Receive<GlobalModelEvaluationFailed>(m => m.Round == current.Round, m =>
+                Fail($"centralised evaluation after round {m.Round} failed: {m.Reason}"));
+            ReceiveBetweenPhases();
+        });
+    }
+
+    private void StartFederatedEvaluation(RoundAttempt current)
+    {
+        var due = _settings.FederatedEvaluation && (current.Round.Value % _settings.EvaluateEvery == 0 || current.Round.Value == _settings.Rounds);
+        var reachable = _clients.ReachableCount;
+        if (!due)
+        {
+            CompleteRound(current);
+            return;
+        }
+
+        if (reachable < _settings.MinEvaluateClients)
+        {
+            _log.Warning("Round {Round}: {Reachable} clients reachable, fewer than min-evaluate-clients {Min}; no federated evaluation", current.Round, reachable, _settings.MinEvaluateClients);
+            CompleteRound(current);
+            return;
+        }
+
+        var sampled = ClientSampler.Sample(_clients.Reachable, _settings.FractionEvaluate, _settings.MinEvaluateClients, SeedDerivation.ForRound(_settings.Seed, "evaluate", current.Round, current.Attempt));
+        var global = _global;
+        var spec = new PhaseSpec(
+            EvaluatePhase,
+            sampled,
+            _ => new EvaluateRequest(current.Round, current.Attempt, global, _settings.RoundTimeout),
+            typeof(EvaluateResult),
+            reply => reply is EvaluateResult { SampleCount: <= 0 } r ? $"sample count {r.SampleCount} is not positive" : null,
+            _settings.RoundTimeout,
+            _settings.MinEvaluateClients,
+            CloseAtReplies: null);
+        RunPhase(current, spec, (attempt, phase) =>
+        {
+            attempt.FederatedEvaluateTime = phase.Duration;
+            if (phase.Succeeded)
+            {
+                var results = phase.Tracker.Replies
+                    .Select(r => (EvaluateResult)r.Value)
+                    .Select(r => new ClientEvaluation(r.Client, r.SampleCount, r.Loss, r.Accuracy))
+                    .ToList();
+                try
+                {
+                    attempt.Federated = _strategy.AggregateEvaluate(StrategyContextOf(attempt), results);
+                }
+                catch (Exception e)
+                {
+                    Fail($"strategy {_strategy.Name} failed to aggregate the federated evaluation of round {attempt.Round}: {e.Message}");
+                    return;
+                }
+            }
+            else
+            {
+                _log.Warning("Round {Round}: federated evaluation got {Replies} results, fewer than min-evaluate-clients {Min}", attempt.Round, phase.Tracker.ReplyCount, _settings.MinEvaluateClients);
+            }
+
+            CompleteRound(attempt);
+        });
+    }
+
+    private void CompleteRound(RoundAttempt current)
+    {
+        var record = current.ToRecord(failure: null, TakeStragglers());
         _history.Add(record);
         _log.Info(
-            "Round {0} complete: train loss {1:F4}, test loss {2:F4}, test accuracy {3:F4}",
-            record.Round,
-            record.TrainLoss,
-            record.TestLoss,
-            record.TestAccuracy);
+            "Round {Round} complete: train loss {TrainLoss:F4}, test loss {TestLoss:F4}, test accuracy {TestAccuracy:F4}",
+            record.Round, record.TrainLoss, record.TestLoss, record.TestAccuracy);
+        if (record.Round.Value > 0 && _start.SaveCheckpoint is { } save)
+        {
+            try
+            {
+                save(new RunCheckpoint(record.Round, _global, _history.ToImmutable(), _strategy.ExportState()));
+            }
+            catch (Exception e)
+            {
+                Fail($"could not write the checkpoint after round {record.Round}: {e.Message}");
+                return;
+            }
+        }
+
         _listener.Tell(new RoundCompleted(record));
         if (record.Round.Value >= _settings.Rounds)
         {
-            _log.Info("Run complete after {0} rounds", _settings.Rounds);
+            _log.Info("Run complete after {Rounds} rounds", _settings.Rounds);
             _listener.Tell(new RunCompleted(_history.ToImmutable(), _global));
             Finished();
         }
         else
         {
-            StartRound(record.Round.Next(), attempt: 1);
+            StartAttempt(record.Round.Next(), attempt: 1);
         }
+    }
+
+    private void RecordFailedAttempt(RoundAttempt current, string reason)
+    {
+        var record = current.ToRecord(reason, TakeStragglers());
+        _history.Add(record);
+        _listener.Tell(new AttemptFailed(record));
     }
 
     private void Fail(string reason)
     {
         Timers.CancelAll();
-        _log.Error("Run failed: {0}", reason);
+        _log.Error("Run failed: {Reason}", reason);
         _listener.Tell(new RunFailed(reason, _history.ToImmutable()));
         Finished();
     }
@@ -364,75 +504,122 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     {
         Become(() =>
         {
-            Receive<RegisterClient>(Register);
-            Receive<Terminated>(m => Unregister(m.ActorRef));
-            IgnoreStaleReplies();
+            Receive<RegisterClient>(m => Register(m, phase: null));
+            ReceiveOutsidePhases();
         });
     }
 
-    private void IgnoreStaleReplies()
+    // Between two phases of a round (aggregating, centrally evaluating): registrations and losses
+    // still count for the next phase, and nobody is pending.
+    private void ReceiveBetweenPhases()
     {
-        // Replies from an earlier round or attempt, and timer ticks that lost a race with a
-        // completed round, are expected after a deadline: not worth a dead letter.
-        Receive<FitResult>(m => _log.Debug("Ignoring a late fit result from {0} for round {1} attempt {2}", m.Client, m.Round, m.Attempt));
-        Receive<FitFailed>(m => _log.Debug("Ignoring a late failure from {0} for round {1} attempt {2}", m.Client, m.Round, m.Attempt));
-        Receive<RoundDeadline>(_ => { });
+        Receive<RegisterClient>(m => Register(m, phase: null));
+        ReceiveOutsidePhases();
+    }
+
+    private void ReceiveOutsidePhases()
+    {
+        Receive<Terminated>(m => Unregister(m.ActorRef));
+        Receive<NodeUnreachable>(m => _clients.MarkUnreachable(m.Node));
+        Receive<NodeReachable>(m => _clients.MarkReachable(m.Node));
+        Receive<IPhaseReply>(OnLateReply);
+
+        // Timer ticks that lost a race with a completed phase, and results of stale work, are
+        // expected after a deadline: not worth a dead letter.
+        Receive<PhaseDeadline>(_ => { });
         Receive<RegistrationDeadline>(_ => { });
+        Receive<Aggregated>(_ => { });
         Receive<GlobalModelEvaluated>(_ => { });
         Receive<GlobalModelEvaluationFailed>(_ => { });
     }
 
-    private void Register(RegisterClient message)
+    private void OnLateReply(IPhaseReply reply)
     {
-        Sender.Tell(new ClientRegistered(message.Client));
-        if (_clients.TryGetValue(message.Client, out var previous))
+        var phase = reply switch
         {
-            if (previous.Equals(Sender))
-            {
-                return;
-            }
-
-            // The same client from a new actor (a restarted node, a reconnect): the newest wins.
-            _idsByRef.Remove(previous);
-            Context.Unwatch(previous);
+            ClientFailed f => f.Phase,
+            EvaluateResult => EvaluatePhase,
+            _ => FitPhase,
+        };
+        if (!_timedOut.Remove((reply.Client, reply.Round, reply.Attempt, phase)))
+        {
+            _log.Debug("Ignoring a late {Reply} from {Client} for round {Round} attempt {Attempt}", reply.GetType().Name, reply.Client, reply.Round, reply.Attempt);
+            return;
         }
 
-        _clients[message.Client] = Sender;
-        _idsByRef[Sender] = message.Client;
+        if (reply is ClientFailed { Cancelled: true })
+        {
+            return;
+        }
+
+        // It finished after its deadline instead of honouring the token: it held its training thread all along.
+        _stragglers.Add(new Straggler(reply.Client, phase, reply.Round, reply.Attempt));
+        _log.Warning(
+            "Client {Client}'s trainer ignored its cancellation: its {Phase} for round {Round} attempt {Attempt} finished after the deadline and kept its training thread until then",
+            reply.Client, phase, reply.Round, reply.Attempt);
+    }
+
+    private ImmutableArray<Straggler> TakeStragglers()
+    {
+        var taken = _stragglers.ToImmutableArray();
+        _stragglers.Clear();
+        return taken;
+    }
+
+    private void Register(RegisterClient message, PhaseRun? phase)
+    {
+        Sender.Tell(new ClientRegistered(message.Client));
+        var replaced = _clients.Register(message.Client, Sender);
+        if (replaced is not null)
+        {
+            // The same client from a new actor (a restart, a reconnect): the newest wins, and a
+            // request the old actor was working on will never be answered by the new one.
+            Context.Unwatch(replaced);
+            if (phase is not null && phase.Drop(message.Client, DropReason.Reregistered, "it registered again from a new actor while its request was pending"))
+            {
+                LogDrop(phase.Round, phase.Spec.Name, message.Client, DropReason.Reregistered, "registered again from a new actor");
+            }
+        }
+
         Context.Watch(Sender);
         if (_settings.LogVerbose)
         {
-            _log.Info("Client {0} registered ({1} in all)", message.Client, _clients.Count);
+            _log.Info("Client {Client} registered ({Registered} in all)", message.Client, _clients.Count);
         }
     }
 
     private ClientId? Unregister(IActorRef actor)
     {
-        if (!_idsByRef.Remove(actor, out var client))
+        var client = _clients.Unregister(actor);
+        if (client is { } id)
         {
-            return null;
+            _log.Warning("Client {Client} stopped; {Remaining} clients remain registered", id, _clients.Count);
         }
 
-        _clients.Remove(client);
-        _log.Warning("Client {0} stopped; {1} clients remain registered", client, _clients.Count);
         return client;
     }
 
-    // A reply counts only from the actor registered under the id it names.
-    private bool IsFrom(ClientId client) => _clients.TryGetValue(client, out var actor) && actor.Equals(Sender);
+    private void DropFromPhase(RoundAttempt current, PhaseRun phase, ClientId client, DropReason reason, string detail)
+    {
+        if (phase.Drop(client, reason, detail))
+        {
+            LogDrop(current.Round, phase.Spec.Name, client, reason, detail);
+        }
+    }
 
-    private void LogDrop(FitRound fit, ClientId client, DropReason reason, string detail) =>
-        _log.Warning("Round {0}: dropped client {1} ({2}): {3}", fit.Round, client, reason, detail);
+    private void LogDrop(RoundAttempt current, ClientDrop drop) => LogDrop(current.Round, drop.Phase, drop.Client, drop.Reason, drop.Detail);
 
-    private sealed record FitRound(
-        RoundNumber Round,
-        int Attempt,
-        int Registered,
-        ImmutableArray<ClientId> Asked,
-        PhaseTracker<FitResult> Tracker,
-        Stopwatch Clock);
+    private void LogDrop(RoundNumber round, string phase, ClientId client, DropReason reason, string detail) =>
+        _log.Warning("Round {Round} {Phase}: dropped client {Client} ({Reason}): {Detail}", round, phase, client, reason, detail);
 
-    private sealed record RoundDeadline(RoundNumber Round, int Attempt) : INoSerializationVerificationNeeded;
+    private StrategyContext StrategyContextOf(RoundAttempt current) =>
+        new(current.Round, current.Attempt, current.Registered, SeedDerivation.ForRound(_settings.Seed, "strategy", current.Round, current.Attempt));
 
-    private sealed record RegistrationDeadline(RoundNumber Round) : INoSerializationVerificationNeeded;
+    private static ClientUpdate ToUpdate(FitResult r) => new(r.Client, r.Updated, r.SampleCount, r.Extras, r.Metrics);
+
+    private sealed record PhaseDeadline(RoundNumber Round, int Attempt, string Phase) : INoSerializationVerificationNeeded;
+
+    private sealed record RegistrationDeadline(RoundNumber Round, int Attempt) : INoSerializationVerificationNeeded;
+
+    private sealed record Aggregated(RoundNumber Round, int Attempt, AggregationResult? Result, string? Error, TimeSpan Elapsed) : INoSerializationVerificationNeeded;
 }

@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
 using FedActors.Core.Configuration;
@@ -14,10 +13,14 @@ namespace FedActors.Core.Server;
 /// <param name="RegistrationTimeout">How long to wait for them before the run fails.</param>
 /// <param name="FractionFit">Share of registered clients sampled each round, in (0, 1].</param>
 /// <param name="MinFitClients">Clients sampled at least, and valid updates needed, per round.</param>
-/// <param name="RoundTimeout">Deadline for a round's replies.</param>
+/// <param name="FitFirstReplies">Close the fit phase at its first this many valid updates (over-selection); null waits for every sampled client.</param>
+/// <param name="RoundTimeout">Deadline of each phase of a round.</param>
 /// <param name="AcceptFailures">Whether a round with fewer than MinFitClients (but at least one) valid updates still aggregates.</param>
 /// <param name="MaxRoundRetries">How often a failed round is retried before the run stops.</param>
-/// <param name="MaxUpdateNorm">Updates with a larger L2 norm are rejected; null checks only shapes and finiteness.</param>
+/// <param name="MaxUpdateNorm">Updates whose norm ‖w_k − w_global‖ is larger are rejected; null checks only shapes and finiteness.</param>
+/// <param name="FractionEvaluate">Share of registered clients asked for federated evaluation; 0 turns it off.</param>
+/// <param name="MinEvaluateClients">Clients asked at least, and results needed, for a federated evaluation.</param>
+/// <param name="EvaluateEvery">Federated evaluation runs after every this many rounds (and after the last).</param>
 /// <param name="LogVerbose">Log every reply and drop at Info.</param>
 /// <param name="Training">The local training settings sent to clients.</param>
 public sealed record RoundCoordinatorSettings(
@@ -27,15 +30,22 @@ public sealed record RoundCoordinatorSettings(
     TimeSpan RegistrationTimeout,
     double FractionFit,
     int MinFitClients,
+    int? FitFirstReplies,
     TimeSpan RoundTimeout,
     bool AcceptFailures,
     int MaxRoundRetries,
     double? MaxUpdateNorm,
+    double FractionEvaluate,
+    int MinEvaluateClients,
+    int EvaluateEvery,
     bool LogVerbose,
     FitConfig Training)
 {
-    /// <summary>Reads the settings from the actor system's configuration.</summary>
-    public static RoundCoordinatorSettings Create(ActorSystem system) => Create(system.Settings.Config);
+    /// <summary>True when rounds end with a federated evaluation phase.</summary>
+    public bool FederatedEvaluation => FractionEvaluate > 0;
+
+    /// <summary>Reads the settings from the actor system's configuration, over Core's embedded defaults.</summary>
+    public static RoundCoordinatorSettings Create(ActorSystem system) => Create(FedActorsConfig.WithDefaults(system.Settings.Config));
 
     /// <summary>Reads and checks the settings; <paramref name="config"/> must fall back on the defaults (<see cref="FedActorsConfig.Load"/>).</summary>
     /// <exception cref="ConfigurationException">A value is missing, ill-typed or out of range; the message names the key.</exception>
@@ -49,10 +59,14 @@ public sealed record RoundCoordinatorSettings(
             RegistrationTimeout: r.Duration("fedactors.server.registration-timeout"),
             FractionFit: r.Double("fedactors.server.fraction-fit", min: 0, max: 1, minExclusive: true),
             MinFitClients: r.Int("fedactors.server.min-fit-clients", min: 1),
+            FitFirstReplies: r.IntOrOff("fedactors.server.fit-first-replies", min: 1),
             RoundTimeout: r.Duration("fedactors.server.round-timeout"),
             AcceptFailures: r.Bool("fedactors.server.accept-failures"),
             MaxRoundRetries: r.Int("fedactors.server.max-round-retries", min: 0),
             MaxUpdateNorm: r.DoubleOrOff("fedactors.server.max-update-norm"),
+            FractionEvaluate: r.Double("fedactors.server.fraction-evaluate", min: 0, max: 1),
+            MinEvaluateClients: r.Int("fedactors.server.min-evaluate-clients", min: 1),
+            EvaluateEvery: r.Int("fedactors.server.evaluate-every", min: 1),
             LogVerbose: r.Bool("fedactors.server.log-verbose"),
             Training: ReadTraining(r));
         if (settings.MinFitClients > settings.MinAvailableClients)
@@ -62,7 +76,39 @@ public sealed record RoundCoordinatorSettings(
                 $"'fedactors.server.min-available-clients' ({settings.MinAvailableClients}): a round could never sample enough clients");
         }
 
+        if (settings.FitFirstReplies is { } first && first < settings.MinFitClients)
+        {
+            throw new ConfigurationException(
+                $"configuration key 'fedactors.server.fit-first-replies' is {first}, but a round needs 'fedactors.server.min-fit-clients' " +
+                $"({settings.MinFitClients}) updates: closing the fit phase earlier would fail every round");
+        }
+
         return settings;
+    }
+
+    /// <summary>
+    /// The feasibility rules that need the number of clients that will ever register (a
+    /// simulation knows it): each says which keys make the run impossible.
+    /// </summary>
+    /// <exception cref="ConfigurationException">No round could ever start or succeed with <paramref name="clients"/> clients.</exception>
+    public void CheckFeasibleFor(int clients, string clientsKey)
+    {
+        if (clients < 1)
+        {
+            throw new ConfigurationException($"impossible settings: '{clientsKey}' is {clients}: a run needs at least one client");
+        }
+
+        if (MinAvailableClients > clients)
+        {
+            throw new ConfigurationException(
+                $"impossible settings: 'fedactors.server.min-available-clients' is {MinAvailableClients}, but only {clients} clients exist ('{clientsKey}'): the first round would wait for clients that never come");
+        }
+
+        if (MinFitClients > clients)
+        {
+            throw new ConfigurationException(
+                $"impossible settings: 'fedactors.server.min-fit-clients' is {MinFitClients}, but only {clients} clients exist ('{clientsKey}'): a round can never sample that many");
+        }
     }
 
     private static FitConfig ReadTraining(ConfigReader r) => new(

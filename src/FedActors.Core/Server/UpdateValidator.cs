@@ -1,20 +1,21 @@
 using System.Globalization;
 using FedActors.Core.Protocol;
+using FedActors.Core.Strategies;
 using FedActors.Core.Tensors;
 
 namespace FedActors.Core.Server;
 
 /// <summary>
 /// Rejects updates that would poison the global model: a layout other than the global
-/// model's, a NaN or infinity, an L2 norm over the configured bound, or a non-positive sample
-/// count (which would break the weighted mean).
+/// model's, a NaN or infinity, an update norm <c>‖w_k − w_global‖</c> over the configured bound,
+/// or a non-positive sample count (which would break the weighted mean).
 /// </summary>
 internal static class UpdateValidator
 {
     /// <summary>Why the update is invalid, or null when it is fine.</summary>
-    public static string? Problem(FitResult result, ParameterLayout expected, double? maxNorm)
+    public static string? Problem(FitResult result, Parameters global, double? maxUpdateNorm)
     {
-        var mismatch = expected.DescribeMismatch(result.Updated.Layout);
+        var mismatch = global.Layout.DescribeMismatch(result.Updated.Layout);
         if (mismatch is not null)
         {
             return "wrong shapes: " + mismatch;
@@ -30,12 +31,12 @@ internal static class UpdateValidator
             return "parameters contain NaN or infinity";
         }
 
-        if (maxNorm is { } bound)
+        if (maxUpdateNorm is { } bound)
         {
-            var norm = result.Updated.L2Norm();
+            var norm = Aggregation.UpdateNorm(global, result.Updated);
             if (norm > bound)
             {
-                return string.Create(CultureInfo.InvariantCulture, $"L2 norm {norm:G6} exceeds the bound {bound:G6}");
+                return string.Create(CultureInfo.InvariantCulture, $"update norm ||w_k - w_global|| {norm:G6} exceeds max-update-norm {bound:G6}");
             }
         }
 

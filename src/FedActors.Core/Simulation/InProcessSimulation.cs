@@ -1,5 +1,7 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
+using FedActors.Core.Checkpoints;
 using FedActors.Core.Client;
 using FedActors.Core.Configuration;
 using FedActors.Core.Metrics;
@@ -10,57 +12,58 @@ namespace FedActors.Core.Simulation;
 /// <summary>
 /// Runs a federated training run with every client as an actor in this process: the same
 /// coordinator, client actors, supervision and serializer as a cluster deployment, with the
-/// network left out.
+/// network left out. The clients' kept state lives in one <see cref="ClientStateStore"/>, which
+/// is part of every checkpoint, so a resumed run continues exactly where the checkpoint left it.
 /// </summary>
 public static class InProcessSimulation
 {
-    /// <summary>Runs the simulation to its end.</summary>
-    /// <param name="config">The user's configuration; the embedded defaults fill in the rest.</param>
-    /// <param name="setup">The clients, trainers, initial model and strategy.</param>
-    /// <param name="onRound">Called after each round (on an actor thread: keep it short and thread-safe).</param>
-    /// <param name="cancellationToken">Stops the run; the task is then cancelled.</param>
+    /// <summary>Reads the settings from <paramref name="config"/> (over the embedded defaults), then runs the simulation to its end.</summary>
     /// <exception cref="ConfigurationException">A setting is invalid, or impossible for this number of clients.</exception>
-    public static async Task<RunOutcome> RunAsync(
+    public static Task<RunOutcome> RunAsync(
         Config config,
+        SimulationSetup setup,
+        Action<RoundRecord>? onRound = null,
+        CancellationToken cancellationToken = default) =>
+        RunAsync(RuntimeSettings.Read(config), setup, onRound, cancellationToken);
+
+    /// <summary>Runs the simulation to its end with settings already checked.</summary>
+    /// <param name="settings">Core's settings and the actor system's configuration.</param>
+    /// <param name="setup">The clients, trainers, initial model, strategy and checkpoints.</param>
+    /// <param name="onRound">Called after each record, completed rounds and failed attempts (on an actor thread: keep it short and thread-safe).</param>
+    /// <param name="cancellationToken">Stops the run; the task is then cancelled.</param>
+    /// <exception cref="ConfigurationException">A setting is impossible for this number of clients.</exception>
+    public static async Task<RunOutcome> RunAsync(
+        RuntimeSettings settings,
         SimulationSetup setup,
         Action<RoundRecord>? onRound = null,
         CancellationToken cancellationToken = default)
     {
-        var full = FedActorsConfig.Load(config);
-        var settings = RoundCoordinatorSettings.Create(full);
-        var clientSettings = ClientSupervisorSettings.Create(full);
-        CheckFeasible(settings, setup.Clients.Count);
+        settings.Server.CheckFeasibleFor(setup.Clients.Count, "the simulation's clients");
+        using var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
+        if (setup.Resume is { } resume)
+        {
+            store.Restore(resume.ClientStates);
+        }
+
+        var identity = setup.RunIdentity ?? ImmutableSortedDictionary<string, string>.Empty;
+        Action<RunCheckpoint>? save = setup.Checkpoints is { } folder
+            ? server => folder.Save(new Checkpoint(server, store.Snapshot(server.Round), identity))
+            : null;
+        var start = new RunStart(setup.InitialParameters, setup.Clients.Count, setup.Resume?.Server, save);
 
         var outcome = new TaskCompletionSource<RunOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var system = ActorSystem.Create("fedactors-simulation", full);
+        var system = ActorSystem.Create("fedactors-simulation", settings.Config);
         try
         {
             await using var cancel = cancellationToken.Register(() => outcome.TrySetCanceled(cancellationToken));
             var listener = system.ActorOf(RunListener.Props(outcome, onRound), "run-listener");
-            var coordinator = system.ActorOf(
-                RoundCoordinator.Props(settings, setup.Strategy, setup.InitialParameters, setup.CentralEvaluator, listener, clientsBeforeFirstRound: setup.Clients.Count),
-                "coordinator");
-            system.ActorOf(ClientSupervisor.Props(clientSettings, coordinator, setup.Clients, setup.TrainerFactory), "clients");
+            var coordinator = system.ActorOf(RoundCoordinator.Props(settings.Server, setup.Strategy, setup.CentralEvaluator, listener, start), "coordinator");
+            system.ActorOf(ClientSupervisor.Props(settings.Clients, coordinator, setup.Clients, setup.TrainerFactory, store), "clients");
             return await outcome.Task.ConfigureAwait(false);
         }
         finally
         {
             await system.Terminate().ConfigureAwait(false);
-        }
-    }
-
-    private static void CheckFeasible(RoundCoordinatorSettings settings, int clients)
-    {
-        if (clients < 1)
-        {
-            throw new ConfigurationException("a simulation needs at least one client");
-        }
-
-        if (settings.MinAvailableClients > clients)
-        {
-            throw new ConfigurationException(
-                $"configuration key 'fedactors.server.min-available-clients' is {settings.MinAvailableClients}, " +
-                $"but the simulation has only {clients} clients: no round could ever start");
         }
     }
 }

@@ -10,6 +10,7 @@ internal sealed class RunListener : ReceiveActor
     public RunListener(TaskCompletionSource<RunOutcome> outcome, Action<RoundRecord>? onRound)
     {
         Receive<RoundCompleted>(m => onRound?.Invoke(m.Record));
+        Receive<AttemptFailed>(m => onRound?.Invoke(m.Record));
         Receive<RunCompleted>(m => outcome.TrySetResult(new RunOutcome(true, null, m.History, m.Final)));
         Receive<RunFailed>(m => outcome.TrySetResult(new RunOutcome(false, m.Reason, m.History, null)));
     }

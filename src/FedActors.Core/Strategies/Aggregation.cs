@@ -44,6 +44,18 @@ public static class Aggregation
         return Parameters.Wrap(layout, result);
     }
 
+    /// <summary>
+    /// The norm of a client's update, <c>‖w_k − w_global‖₂</c>: the one rule behind the server's
+    /// max-update-norm check, norm bounding and differential-privacy clipping, all of which bound
+    /// how far one client can move the model, not how large the model's weights are.
+    /// </summary>
+    /// <exception cref="ArgumentException">The layouts differ.</exception>
+    public static double UpdateNorm(Parameters global, Parameters updated)
+    {
+        RequireLayout(global.Layout, updated);
+        return TensorPrimitives.Distance(updated.Values, global.Values);
+    }
+
     /// <summary>Throws when <paramref name="candidate"/> does not have <paramref name="expected"/>'s names and shapes.</summary>
     public static void RequireLayout(ParameterLayout expected, Parameters candidate)
     {

@@ -1,6 +1,4 @@
-using FedActors.Core.Protocol;
 using FedActors.Core.Tensors;
-using FedActors.Core.Training;
 
 namespace FedActors.Core.Strategies;
 
@@ -21,10 +19,6 @@ public sealed class FedAvg : IStrategy
     public string Name => "fedavg";
 
     /// <inheritdoc />
-    public FitInstructions ConfigureFit(RoundNumber round, Parameters global, FitConfig baseConfig) =>
-        new(baseConfig, NamedTensors.Empty);
-
-    /// <inheritdoc />
-    public Parameters Aggregate(RoundNumber round, Parameters global, IReadOnlyList<ClientUpdate> updates)
-        => Aggregation.WeightedMean(global.Layout, updates.Select(u => (u.Parameters, u.SampleCount)).ToList());
+    public AggregationResult AggregateFit(StrategyContext context, Parameters global, IReadOnlyList<ClientUpdate> updates) =>
+        AggregationResult.Of(Aggregation.WeightedMean(global.Layout, updates.Select(u => (u.Parameters, u.SampleCount)).ToList()));
 }

@@ -85,7 +85,7 @@ internal sealed class ModelWorkspace
     }
 
     /// <summary>Loss and accuracy of the current weights on the given samples.</summary>
-    public Evaluation Evaluate(LabeledImages data, ReadOnlySpan<int> indices)
+    public Evaluation Evaluate(LabeledImages data, ReadOnlySpan<int> indices, CancellationToken cancellation = default)
     {
         Module.eval();
         using var noGrad = torch.no_grad();
@@ -93,6 +93,7 @@ internal sealed class ModelWorkspace
         long correct = 0;
         for (var start = 0; start < indices.Length; start += EvaluationBatchSize)
         {
+            cancellation.ThrowIfCancellationRequested();
             using var scope = torch.NewDisposeScope();
             var (inputs, targets) = Gather(data, indices.Slice(start, Math.Min(EvaluationBatchSize, indices.Length - start)));
             var logits = Module.forward(inputs);

@@ -46,15 +46,15 @@ public sealed class FitLog
     /// <summary>Times <see cref="ITrainer.Fit"/>; everything else goes straight through.</summary>
     private sealed class TimedTrainer(ITrainer inner, FitLog log) : ITrainer
     {
-        public LocalFit Fit(FitTask task)
+        public LocalFit Fit(FitTask task, CancellationToken cancellation)
         {
             var start = Stopwatch.GetTimestamp();
-            var fit = inner.Fit(task);
+            var fit = inner.Fit(task, cancellation);
             log.Record(start, Stopwatch.GetTimestamp());
             return fit;
         }
 
-        public Evaluation Evaluate(Parameters parameters) => inner.Evaluate(parameters);
+        public Evaluation Evaluate(Parameters parameters, CancellationToken cancellation) => inner.Evaluate(parameters, cancellation);
 
         public void Dispose() => inner.Dispose();
     }

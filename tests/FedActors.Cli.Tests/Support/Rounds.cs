@@ -16,16 +16,21 @@ internal static class Rounds
         Registered: 10,
         Asked: [Client(0), Client(1)],
         Answered: [Client(0)],
-        Dropped: [new ClientDrop(Client(1), DropReason.TimedOut, "no reply within 120s")],
+        Dropped: [new ClientDrop(Client(1), "fit", DropReason.TimedOut, "no reply within 120s")],
         TrainLoss: testLoss + 0.1,
         TrainAccuracy: testAccuracy - 0.05,
         TestLoss: testLoss,
         TestAccuracy: testAccuracy,
-        new RoundTimings(TimeSpan.FromSeconds(1.5), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1.75)));
+        Federated: null,
+        Metrics: ImmutableSortedDictionary.Create<string, double>(StringComparer.Ordinal),
+        Phases: [],
+        Failure: null,
+        Stragglers: [],
+        new RoundTimings(TimeSpan.FromSeconds(1.5), TimeSpan.FromMilliseconds(2), TimeSpan.FromMilliseconds(250), TimeSpan.Zero, TimeSpan.FromSeconds(1.75)));
 
     /// <summary>Round 0: the initial model's evaluation only.</summary>
     public static RoundRecord Initial(double testAccuracy, double testLoss) => new(
-        RoundNumber.Initial, 1, 10, [], [], [], null, null, testLoss, testAccuracy, RoundTimings.Zero);
+        RoundNumber.Initial, 1, 10, [], [], [], null, null, testLoss, testAccuracy, null, ImmutableSortedDictionary.Create<string, double>(StringComparer.Ordinal), [], null, [], RoundTimings.Zero);
 
     /// <summary>Round 0 and <paramref name="count"/> rounds whose accuracy climbs from 0.5 by 0.1.</summary>
     public static ImmutableArray<RoundRecord> History(int count) =>

@@ -72,7 +72,7 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
         var ids = new[] { "c1", "c2", "c3" }.Select(i => new ClientId(i)).ToList();
         Sys.ActorOf(
             ClientSupervisor.Props(ClientSupervisorSettings.Create(Sys), coordinator, ids, id =>
-                new ScriptedTrainer(1f, 10, task => fault(id.Value, task))),
+                new ScriptedTrainer(1f, 10, task => fault(id.Value, task)), new ClientStateStore(1 << 20)),
             "clients");
         return listener;
     }

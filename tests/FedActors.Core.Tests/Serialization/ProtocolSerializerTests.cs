@@ -29,9 +29,12 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
             TestParameters.Of(1.5f, -2, float.Epsilon, 4, 5, 6),
             new FitConfig(2, 32, 0.01f, 0.9f, 1e-4f, NamedTensors.NoHyperparameters.Add("mu", 0.01)),
             12345,
-            Extras),
-        new FitResult(new ClientId("bank-1"), new RoundNumber(9), 1, TestParameters.Of(6, 5, 4, 3, 2, 1), 600, 0.25, 0.875, Extras),
-        new FitFailed(new ClientId("device-42"), new RoundNumber(1), 3, "InvalidOperationException: disk full"),
+            Extras,
+            TimeSpan.FromSeconds(90)),
+        new FitResult(new ClientId("bank-1"), new RoundNumber(9), 1, TestParameters.Of(6, 5, 4, 3, 2, 1), 600, 0.25, 0.875, Extras, NamedTensors.NoHyperparameters.Add("clipped", 1)),
+        new EvaluateRequest(new RoundNumber(4), 1, TestParameters.Of(1, 2, 3, 4, 5, 6), TimeSpan.FromMilliseconds(1500)),
+        new EvaluateResult(new ClientId("bank-1"), new RoundNumber(4), 1, 120, 0.5, 0.75),
+        new ClientFailed(new ClientId("device-42"), new RoundNumber(1), 3, "fit", "InvalidOperationException: disk full", Cancelled: false),
     ];
 
     [Theory]
@@ -55,7 +58,7 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
     {
         // given a fit result carrying one million parameters
         var layout = new ParameterLayout([new TensorSpec("w", [1000, 1000])]);
-        var message = new FitResult(new ClientId("c"), new RoundNumber(1), 1, Parameters.Zeros(layout), 1, 0, 0, NamedTensors.Empty);
+        var message = new FitResult(new ClientId("c"), new RoundNumber(1), 1, Parameters.Zeros(layout), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters);
 
         // when serialized
         var bytes = Sys.Serialization.FindSerializerFor(message).ToBinary(message);
@@ -84,7 +87,7 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
     public void Serializer_WhenALengthFieldIsCorrupt_FailsWithoutAllocatingIt()
     {
         // given a fit result whose tensor count field says two billion
-        var message = new FitResult(new ClientId("c"), new RoundNumber(1), 1, TestParameters.Filled(1), 1, 0, 0, NamedTensors.Empty);
+        var message = new FitResult(new ClientId("c"), new RoundNumber(1), 1, TestParameters.Filled(1), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters);
         var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
         var bytes = serializer.ToBinary(message);
         BitConverter.TryWriteBytes(bytes.AsSpan(1 + 1 + 4 + 4), int.MaxValue); // after id, round and attempt

@@ -79,7 +79,7 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         listener.ExpectMsg<RoundCompleted>();
 
         // when its round-1 update arrives during round 2
-        clients[2].Send(coordinator, new FitResult(new ClientId("c3"), late.Round, late.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty));
+        clients[2].Send(coordinator, new FitResult(new ClientId("c3"), late.Round, late.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
         Answer(clients[0], "c1", TestParameters.Filled(2f), samples: 1);
         Answer(clients[1], "c2", TestParameters.Filled(2f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(2f), samples: 1);
@@ -165,7 +165,7 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         // then it is dropped
         var drop = Assert.Single(listener.ExpectMsg<RoundCompleted>().Record.Dropped);
         Assert.Equal(("c1", DropReason.InvalidUpdate), (drop.Client.Value, drop.Reason));
-        Assert.Contains("exceeds the bound", drop.Detail);
+        Assert.Contains("exceeds max-update-norm", drop.Detail);
     }
 
     [Fact]
@@ -178,8 +178,8 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var impostor = CreateTestProbe();
 
         // when the impostor sends a poisoned model in c1's name, then the real clients answer
-        impostor.Send(coordinator, new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1000f), 1000, 0, 0, NamedTensors.Empty));
-        clients[0].Reply(new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1f), 1, 0, 0, NamedTensors.Empty));
+        impostor.Send(coordinator, new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1000f), 1000, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
+        clients[0].Reply(new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
         Answer(clients[1], "c2", TestParameters.Filled(1f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(1f), samples: 1);
 
@@ -196,18 +196,20 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var clients = RegisterClients(coordinator, "c1", "c2", "c3");
         Answer(clients[0], "c1", TestParameters.Filled(1f), samples: 1);
         var request = clients[1].ExpectMsg<FitRequest>();
-        clients[1].Reply(new FitFailed(new ClientId("c2"), request.Round, request.Attempt, "out of memory"));
+        clients[1].Reply(new ClientFailed(new ClientId("c2"), request.Round, request.Attempt, "fit", "out of memory", Cancelled: false));
         clients[2].ExpectMsg<FitRequest>();
 
         // when the third client stops
         Sys.Stop(clients[2].Ref);
 
-        // then the run fails with a reason that names the rule and each dropped client
+        // then the attempt is recorded as failed, and the run fails with a reason that names the rule and each dropped client
+        var attempt = listener.ExpectMsg<AttemptFailed>().Record;
         var failed = listener.ExpectMsg<RunFailed>();
         Assert.Contains("fewer than min-fit-clients 2", failed.Reason);
         Assert.Contains("c2 Failed: out of memory", failed.Reason);
         Assert.Contains("c3 Stopped", failed.Reason);
-        Assert.Empty(failed.History);
+        Assert.Equal(attempt.Failure, Assert.Single(failed.History).Failure);
+        Assert.Equal(["c2", "c3"], attempt.Dropped.Select(d => d.Client.Value));
     }
 
     [Fact]
@@ -245,7 +247,8 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         Answer(clients[1], "c2", TestParameters.Filled(3f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(3f), samples: 1);
 
-        // then the round completes as attempt 2
+        // then attempt 1 is recorded as failed, and the round completes as attempt 2
+        Assert.Equal(1, listener.ExpectMsg<AttemptFailed>().Record.Attempt);
         var record = listener.ExpectMsg<RoundCompleted>().Record;
         Assert.Equal(2, record.Attempt);
         Assert.Equal(3, record.Answered.Length);
@@ -264,13 +267,14 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var retry = clients[1].ExpectMsg<FitRequest>();
 
         // when c2's answer to attempt 1 arrives during attempt 2, then everybody answers attempt 2
-        clients[1].Send(coordinator, new FitResult(new ClientId("c2"), stale.Round, stale.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty));
+        clients[1].Send(coordinator, new FitResult(new ClientId("c2"), stale.Round, stale.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
         Answer(clients[0], "c1", TestParameters.Filled(3f), samples: 1);
-        clients[1].Reply(new FitResult(new ClientId("c2"), retry.Round, retry.Attempt, TestParameters.Filled(3f), 1, 0, 0, NamedTensors.Empty));
+        clients[1].Reply(new FitResult(new ClientId("c2"), retry.Round, retry.Attempt, TestParameters.Filled(3f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
         Answer(clients[2], "c3", TestParameters.Filled(3f), samples: 1);
 
         // then attempt 2 aggregates only its own updates
         Assert.Equal((1, 2), (stale.Attempt, retry.Attempt));
+        listener.ExpectMsg<AttemptFailed>();
         Assert.Equal(2, listener.ExpectMsg<RoundCompleted>().Record.Attempt);
         Assert.All(listener.ExpectMsg<RunCompleted>().Final.Values.ToArray(), v => Assert.Equal(3f, v));
     }
@@ -366,6 +370,6 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
     private static void Answer(TestProbe client, string id, Parameters updated, int samples)
     {
         var request = client.ExpectMsg<FitRequest>();
-        client.Reply(new FitResult(new ClientId(id), request.Round, request.Attempt, updated, samples, 0.5, 0.5, NamedTensors.Empty));
+        client.Reply(new FitResult(new ClientId(id), request.Round, request.Attempt, updated, samples, 0.5, 0.5, NamedTensors.Empty, NamedTensors.NoHyperparameters));
     }
 }

@@ -21,7 +21,7 @@ public sealed class FedAvgTests
         };
 
         // when FedAvg aggregates them
-        var result = _strategy.Aggregate(new RoundNumber(1), TestParameters.Filled(0f), updates);
+        var result = Aggregate(updates);
 
         // then each value is Σ n_k w_k / n, e.g. (1*8 + 2*4 + 5*0) / 8 = 2
         Assert.Equal([2f, 6f, 4f, 1f, 1f, 3f], result.Values.ToArray());
@@ -35,7 +35,7 @@ public sealed class FedAvgTests
         var only = Update("a", 17, 1, 2, 3, 4, 5, 6);
 
         // when aggregated
-        var result = _strategy.Aggregate(new RoundNumber(1), TestParameters.Filled(0f), [only]);
+        var result = Aggregate([only]);
 
         // then the model is that update
         Assert.Equal(only.Parameters.Values.ToArray(), result.Values.ToArray());
@@ -46,11 +46,11 @@ public sealed class FedAvgTests
     {
         // given an update whose tensor b has 3 values instead of 2
         var other = new ParameterLayout([new TensorSpec("w", [2, 2]), new TensorSpec("b", [3])]);
-        var bad = new ClientUpdate(new ClientId("x"), Parameters.Zeros(other), 1, NamedTensors.Empty);
+        var bad = new ClientUpdate(new ClientId("x"), Parameters.Zeros(other), 1, NamedTensors.Empty, NamedTensors.NoHyperparameters);
 
         // when aggregated
         var error = Assert.Throws<ArgumentException>(() =>
-            _strategy.Aggregate(new RoundNumber(1), TestParameters.Filled(0f), [Update("a", 1, 1, 1, 1, 1, 1, 1), bad]));
+            Aggregate([Update("a", 1, 1, 1, 1, 1, 1, 1), bad]));
 
         // then the message names the tensor
         Assert.Contains("b[3]", error.Message);
@@ -66,13 +66,16 @@ public sealed class FedAvgTests
             .ToArray();
 
         // when aggregated twice
-        var a = _strategy.Aggregate(new RoundNumber(1), TestParameters.Filled(0f), updates);
-        var b = _strategy.Aggregate(new RoundNumber(1), TestParameters.Filled(0f), updates);
+        var a = Aggregate(updates);
+        var b = Aggregate(updates);
 
         // then the results are the same to the bit
         Assert.Equal(a.Values.ToArray(), b.Values.ToArray());
     }
 
+    private Parameters Aggregate(IReadOnlyList<ClientUpdate> updates) =>
+        _strategy.AggregateFit(new StrategyContext(new RoundNumber(1), 1, updates.Count, Seed: 1), TestParameters.Filled(0f), updates).Global;
+
     private static ClientUpdate Update(string id, int samples, params float[] values) =>
-        new(new ClientId(id), TestParameters.Of(values), samples, NamedTensors.Empty);
+        new(new ClientId(id), TestParameters.Of(values), samples, NamedTensors.Empty, NamedTensors.NoHyperparameters);
 }

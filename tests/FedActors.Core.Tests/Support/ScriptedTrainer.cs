@@ -10,7 +10,7 @@ namespace FedActors.Core.Tests.Support;
 /// </summary>
 internal sealed class ScriptedTrainer(float target, int sampleCount, Func<FitTask, Exception?>? fault = null) : ITrainer
 {
-    public LocalFit Fit(FitTask task)
+    public LocalFit Fit(FitTask task, CancellationToken cancellation)
     {
         if (fault?.Invoke(task) is { } e)
         {
@@ -29,7 +29,7 @@ internal sealed class ScriptedTrainer(float target, int sampleCount, Func<FitTas
         return new LocalFit(updated, sampleCount, loss, 1.0 / (1.0 + loss), NamedTensors.Empty, task.ClientState);
     }
 
-    public Evaluation Evaluate(Parameters parameters) => new(sampleCount, 0, 0);
+    public Evaluation Evaluate(Parameters parameters, CancellationToken cancellation) => new(sampleCount, 0, 0);
 
     public void Dispose()
     {

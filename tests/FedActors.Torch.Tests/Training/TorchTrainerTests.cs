@@ -29,12 +29,12 @@ public sealed class TorchTrainerTests
         LocalFit first, second;
         using (var trainer = factory.Create(s_client))
         {
-            first = trainer.Fit(task);
+            first = trainer.Fit(task, CancellationToken.None);
         }
 
         using (var trainer = factory.Create(s_client))
         {
-            second = trainer.Fit(task);
+            second = trainer.Fit(task, CancellationToken.None);
         }
 
         var evaluation = evaluator.Evaluate(first.Updated);
@@ -63,7 +63,7 @@ public sealed class TorchTrainerTests
         LocalFit FitOn(int i)
         {
             using var trainer = factory.Create(clients[i]);
-            return trainer.Fit(Task(global, epochs: 1, learningRate: 0.05f, momentum: 0.9f, seed: i) with { Client = clients[i] });
+            return trainer.Fit(Task(global, epochs: 1, learningRate: 0.05f, momentum: 0.9f, seed: i) with { Client = clients[i] }, CancellationToken.None);
         }
 
         var sequential = new[] { FitOn(0), FitOn(1) };
@@ -89,7 +89,7 @@ public sealed class TorchTrainerTests
         using var trainer = factory.Create(s_client);
 
         // when
-        var evaluation = trainer.Evaluate(ModelFactory.InitialParameters(ModelKind.LogisticRegression, seed: 1));
+        var evaluation = trainer.Evaluate(ModelFactory.InitialParameters(ModelKind.LogisticRegression, seed: 1), CancellationToken.None);
 
         // then
         Assert.Equal(shard.Length, evaluation.SampleCount);
@@ -154,7 +154,7 @@ public sealed class TorchTrainerTests
         for (var i = 0; i < count; i++)
         {
             using var trainer = factory.Create(s_client);
-            global = trainer.Fit(Task(global, epochs: 1, learningRate: 0.01f, momentum: 0.9f, seed: i)).Updated;
+            global = trainer.Fit(Task(global, epochs: 1, learningRate: 0.01f, momentum: 0.9f, seed: i), CancellationToken.None).Updated;
         }
     }
 

@@ -1,0 +1,232 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FedActors.Core.Client;
+using FedActors.Core.Protocol;
+using FedActors.Core.Server;
+using FedActors.Core.Strategies;
+using FedActors.Core.Tensors;
+
+namespace FedActors.Core.Checkpoints;
+
+/// <summary>
+/// A run's checkpoint folder (<c>fedactors.run.checkpoint-directory</c>): one subfolder per
+/// completed round, <c>round-000005/</c>, holding the global model, the strategy's state and the
+/// clients' kept state as safetensors, the history as JSON, and a manifest with the SHA-256 of
+/// each file. A checkpoint is written into a temporary folder and renamed into place, so a crash
+/// in the middle of a write leaves the previous checkpoint whole; <see cref="LoadNewest"/> takes
+/// the newest checkpoint whose every file matches its manifest. The two newest are kept.
+/// </summary>
+public sealed class CheckpointFolder
+{
+    /// <summary>The manifest's format; a checkpoint of another format is refused, not misread.</summary>
+    public const int FormatVersion = 1;
+
+    private const string Prefix = "round-";
+    private const string ManifestFile = "checkpoint.json";
+    private const string GlobalFile = "global.safetensors";
+    private const string StrategyFile = "strategy.safetensors";
+    private const string ClientStateFile = "client-state.safetensors";
+    private const string HistoryFile = "history.json";
+    private const int Kept = 2;
+
+    /// <summary>Uses <paramref name="path"/> (created on the first save).</summary>
+    public CheckpointFolder(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        Path = System.IO.Path.GetFullPath(path);
+    }
+
+    /// <summary>The folder.</summary>
+    public string Path { get; }
+
+    /// <summary>Writes <paramref name="checkpoint"/> atomically, then deletes all but the newest checkpoints.</summary>
+    /// <exception cref="IOException">The folder cannot be written.</exception>
+    public void Save(Checkpoint checkpoint)
+    {
+        Directory.CreateDirectory(Path);
+        var name = FolderName(checkpoint.Server.Round);
+        var temporary = System.IO.Path.Combine(Path, $".{name}.{Guid.NewGuid():N}.tmp");
+        Directory.CreateDirectory(temporary);
+        try
+        {
+            var hashes = new JsonObject
+            {
+                [GlobalFile] = WriteFile(temporary, GlobalFile, s => SafetensorsFile.Write(s, checkpoint.Server.Global)),
+                [StrategyFile] = WriteFile(temporary, StrategyFile, s => SafetensorsFile.WriteMap(s, checkpoint.Server.Strategy.Tensors)),
+                [ClientStateFile] = WriteFile(temporary, ClientStateFile, s => WriteClientStates(s, checkpoint.ClientStates)),
+                [HistoryFile] = WriteFile(temporary, HistoryFile, s => s.Write(Encoding.UTF8.GetBytes(HistoryJson.Write(checkpoint.Server.History)))),
+            };
+            var manifest = new JsonObject
+            {
+                ["format"] = FormatVersion,
+                ["round"] = checkpoint.Server.Round.Value,
+                ["strategyScalars"] = JsonSerializer.SerializeToNode(checkpoint.Server.Strategy.Scalars.ToDictionary(kv => kv.Key, kv => kv.Value.ToString("R", CultureInfo.InvariantCulture))),
+                ["run"] = JsonSerializer.SerializeToNode(checkpoint.Run.ToDictionary()),
+                ["sha256"] = hashes,
+            };
+            WriteFile(temporary, ManifestFile, s => s.Write(Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }))));
+
+            var final = System.IO.Path.Combine(Path, name);
+            if (Directory.Exists(final))
+            {
+                Directory.Delete(final, recursive: true);
+            }
+
+            Directory.Move(temporary, final);
+        }
+        catch
+        {
+            if (Directory.Exists(temporary))
+            {
+                Directory.Delete(temporary, recursive: true);
+            }
+
+            throw;
+        }
+
+        foreach (var old in Rounds().Skip(Kept))
+        {
+            Directory.Delete(old.Folder, recursive: true);
+        }
+    }
+
+    /// <summary>The newest whole checkpoint, and why any newer one was passed over.</summary>
+    /// <exception cref="InvalidDataException">The folder holds no whole checkpoint; the message says what each candidate lacked.</exception>
+    public (Checkpoint Checkpoint, IReadOnlyList<string> Skipped) LoadNewest()
+    {
+        var skipped = new List<string>();
+        if (!Directory.Exists(Path))
+        {
+            throw new InvalidDataException($"checkpoint folder {Path} does not exist");
+        }
+
+        foreach (var (_, folder) in Rounds())
+        {
+            try
+            {
+                return (Load(folder), skipped);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or JsonException or UnauthorizedAccessException)
+            {
+                skipped.Add($"{folder}: {e.Message}");
+            }
+        }
+
+        throw new InvalidDataException(
+            skipped.Count == 0
+                ? $"checkpoint folder {Path} holds no checkpoint (no {Prefix}NNNNNN folder)"
+                : $"checkpoint folder {Path} holds no whole checkpoint:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", skipped));
+    }
+
+    /// <summary>Reads the checkpoint in <paramref name="folder"/>, checking every file against its manifest.</summary>
+    /// <exception cref="InvalidDataException">A file is missing, truncated, altered or of another format.</exception>
+    public static Checkpoint Load(string folder)
+    {
+        var manifestPath = System.IO.Path.Combine(folder, ManifestFile);
+        if (!File.Exists(manifestPath))
+        {
+            throw new InvalidDataException($"{ManifestFile} is missing (the write did not finish)");
+        }
+
+        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject ?? throw new InvalidDataException($"{ManifestFile} is not a JSON object");
+        var format = (int?)manifest["format"] ?? 0;
+        if (format != FormatVersion)
+        {
+            throw new InvalidDataException($"{ManifestFile} has format {format}; this FedActors reads format {FormatVersion}");
+        }
+
+        var hashes = manifest["sha256"] as JsonObject ?? throw new InvalidDataException($"{ManifestFile} lists no file hashes");
+        byte[] Verified(string file)
+        {
+            var path = System.IO.Path.Combine(folder, file);
+            if (!File.Exists(path))
+            {
+                throw new InvalidDataException($"{file} is missing");
+            }
+
+            var bytes = File.ReadAllBytes(path);
+            if (!string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), (string?)hashes[file], StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidDataException($"{file} does not match the SHA-256 in {ManifestFile} (truncated or altered)");
+            }
+
+            return bytes;
+        }
+
+        var round = new RoundNumber((int?)manifest["round"] ?? throw new InvalidDataException($"{ManifestFile} has no round"));
+        var global = SafetensorsFile.Read(Verified(GlobalFile)).Tensors;
+        var strategyTensors = SafetensorsFile.ReadMap(Verified(StrategyFile)).Tensors.WithComparers(StringComparer.Ordinal);
+        var scalars = (manifest["strategyScalars"] as JsonObject ?? [])
+            .ToImmutableSortedDictionary(kv => kv.Key, kv => double.Parse((string)kv.Value!, CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        var history = HistoryJson.Read(Encoding.UTF8.GetString(Verified(HistoryFile)));
+        var clients = ReadClientStates(Verified(ClientStateFile));
+        var run = (manifest["run"] as JsonObject ?? []).ToImmutableSortedDictionary(kv => kv.Key, kv => (string?)kv.Value ?? string.Empty, StringComparer.Ordinal);
+        return new Checkpoint(new RunCheckpoint(round, global, history, new StrategyState(strategyTensors, scalars)), clients, run);
+    }
+
+    private static string FolderName(RoundNumber round) => Prefix + round.Value.ToString("D6", CultureInfo.InvariantCulture);
+
+    // Newest first.
+    private IEnumerable<(int Round, string Folder)> Rounds() =>
+        Directory.EnumerateDirectories(Path, Prefix + "*")
+            .Select(d => (Round: int.TryParse(System.IO.Path.GetFileName(d)[Prefix.Length..], NumberStyles.None, CultureInfo.InvariantCulture, out var r) ? r : -1, Folder: d))
+            .Where(x => x.Round >= 0)
+            .OrderByDescending(x => x.Round)
+            .ToList();
+
+    private static string WriteFile(string folder, string name, Action<Stream> write)
+    {
+        var path = System.IO.Path.Combine(folder, name);
+        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        {
+            write(stream);
+            stream.Flush(flushToDisk: true);
+        }
+
+        using var read = File.OpenRead(path);
+        return Convert.ToHexString(SHA256.HashData(read));
+    }
+
+    // One map for all clients, keyed "<client>/<state name>" (state names hold no '/'), and each
+    // client's round (and so its presence, even with an empty state) in the metadata.
+    private static void WriteClientStates(Stream stream, IReadOnlyList<ClientStateEntry> entries)
+    {
+        var tensors = new Dictionary<string, Parameters>(StringComparer.Ordinal);
+        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            metadata[entry.Client.Value] = entry.Round.Value.ToString(CultureInfo.InvariantCulture);
+            foreach (var (name, value) in entry.State)
+            {
+                if (name.Contains(SafetensorsFile.MapKeySeparator, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"client {entry.Client}'s state name '{name}' contains '{SafetensorsFile.MapKeySeparator}'", nameof(entries));
+                }
+
+                tensors[entry.Client.Value + SafetensorsFile.MapKeySeparator + name] = value;
+            }
+        }
+
+        SafetensorsFile.WriteMap(stream, tensors, metadata);
+    }
+
+    private static List<ClientStateEntry> ReadClientStates(byte[] bytes)
+    {
+        var content = SafetensorsFile.ReadMap(bytes);
+        var byClient = content.Tensors
+            .Select(kv => (Key: kv.Key, At: kv.Key.LastIndexOf(SafetensorsFile.MapKeySeparator), kv.Value))
+            .Where(x => x.At > 0)
+            .GroupBy(x => x.Key[..x.At], StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.ToImmutableSortedDictionary(x => x.Key[(x.At + 1)..], x => x.Value, StringComparer.Ordinal), StringComparer.Ordinal);
+        return content.Metadata
+            .Select(kv => new ClientStateEntry(
+                new ClientId(kv.Key),
+                new RoundNumber(int.Parse(kv.Value, CultureInfo.InvariantCulture)),
+                byClient.GetValueOrDefault(kv.Key) ?? NamedTensors.Empty))
+            .ToList();
+    }
+}

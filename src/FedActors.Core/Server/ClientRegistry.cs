@@ -1,0 +1,79 @@
+using Akka.Actor;
+using FedActors.Core.Protocol;
+
+namespace FedActors.Core.Server;
+
+/// <summary>
+/// The coordinator's view of its clients: which actor speaks for each id now, and which nodes
+/// a transport layer reported unreachable. Clients are known by their <see cref="ClientId"/>;
+/// an actor reference is only how to reach one now, and the newest registration wins.
+/// </summary>
+internal sealed class ClientRegistry
+{
+    private readonly SortedDictionary<ClientId, IActorRef> _actors = [];
+    private readonly Dictionary<IActorRef, ClientId> _ids = [];
+    private readonly HashSet<Address> _unreachable = [];
+
+    /// <summary>Registered clients, reachable or not.</summary>
+    public int Count => _actors.Count;
+
+    /// <summary>Registered clients on reachable nodes, in id order: the ones a round may sample.</summary>
+    public IEnumerable<ClientId> Reachable => _actors.Where(a => !_unreachable.Contains(a.Value.Path.Address)).Select(a => a.Key);
+
+    /// <summary>How many clients a round could sample now.</summary>
+    public int ReachableCount => _unreachable.Count == 0 ? _actors.Count : Reachable.Count();
+
+    /// <summary>The actor that speaks for <paramref name="client"/>.</summary>
+    public IActorRef ActorOf(ClientId client) => _actors[client];
+
+    /// <summary>Records that <paramref name="actor"/> speaks for <paramref name="client"/>; returns the actor it replaces, if another.</summary>
+    public IActorRef? Register(ClientId client, IActorRef actor)
+    {
+        IActorRef? replaced = null;
+        if (_actors.TryGetValue(client, out var previous))
+        {
+            if (previous.Equals(actor))
+            {
+                return null;
+            }
+
+            _ids.Remove(previous);
+            replaced = previous;
+        }
+
+        // An actor that registered under another id before gives that id up.
+        if (_ids.Remove(actor, out var earlierId))
+        {
+            _actors.Remove(earlierId);
+        }
+
+        _actors[client] = actor;
+        _ids[actor] = client;
+        return replaced;
+    }
+
+    /// <summary>Forgets a stopped actor; returns the id it spoke for, if it still did.</summary>
+    public ClientId? Unregister(IActorRef actor)
+    {
+        if (!_ids.Remove(actor, out var client))
+        {
+            return null;
+        }
+
+        _actors.Remove(client);
+        return client;
+    }
+
+    /// <summary>True when <paramref name="sender"/> is the actor registered under <paramref name="client"/>: a reply counts only then.</summary>
+    public bool IsFrom(ClientId client, IActorRef sender) => _actors.TryGetValue(client, out var actor) && actor.Equals(sender);
+
+    /// <summary>Marks a node unreachable; returns its registered clients.</summary>
+    public IReadOnlyList<ClientId> MarkUnreachable(Address node)
+    {
+        _unreachable.Add(node);
+        return _actors.Where(a => a.Value.Path.Address.Equals(node)).Select(a => a.Key).ToList();
+    }
+
+    /// <summary>Marks a node reachable again.</summary>
+    public void MarkReachable(Address node) => _unreachable.Remove(node);
+}
