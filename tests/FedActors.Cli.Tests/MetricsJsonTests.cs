@@ -1,3 +1,4 @@
+using FedActors.Cli.Configuration;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FedActors.Cli.Output;
@@ -66,7 +67,7 @@ public sealed class MetricsJsonTests
     }
 
     internal static RunReport Report(System.Collections.Immutable.ImmutableArray<FedActors.Core.Metrics.RoundRecord> history) => new(
-        HoconJson.ToJson(FedActorsConfig.Load(), "fedactors"),
+        HoconJson.ToJson(SimulationDefaults.Load(Akka.Configuration.Config.Empty), "fedactors"),
         ConfigFile: null,
         CommandLine: ["--rounds 3"],
         history,

@@ -25,7 +25,7 @@ public sealed class SimulateCommandTests : IDisposable
         Assert.Equal(string.Empty, result.Error);
         Assert.Contains("final test accuracy: 0.7000 on 10,000 test images (round 3)", result.Out, StringComparison.Ordinal);
         Assert.Contains("round 2/3  test acc 0.6000  test loss 0.5000  answered 1/2  dropped 1 (client-01: TimedOut)  1.75s", result.Out, StringComparison.Ordinal);
-        Assert.Equal(["metrics.csv", "metrics.json", "metrics.png"], Directory.GetFiles(Output).Select(Path.GetFileName).Order());
+        Assert.Equal(["metrics.csv", "metrics.json", "metrics.png", "model.safetensors"], Directory.GetFiles(Output).Select(Path.GetFileName).Order());
         Assert.Equal(["out"], _folder.Entries().Where(e => !e.Contains('/', StringComparison.Ordinal)));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "metrics.json")));
         Assert.Equal(3, json.RootElement.GetProperty("config").GetProperty("run").GetProperty("rounds").GetInt32());
@@ -167,7 +167,7 @@ public sealed class SimulateCommandTests : IDisposable
     private sealed class ThrowingEngine(Exception exception) : FedActors.Cli.Simulation.ISimulationEngine
     {
         public Task<FedActors.Cli.Simulation.SimulationResult> RunAsync(
-            FedActors.Cli.Configuration.SimulationSettings settings, Akka.Configuration.Config config, Action<FedActors.Core.Metrics.RoundRecord> onRound, CancellationToken ct) =>
+            FedActors.Cli.Configuration.SimulationSettings settings, FedActors.Cli.Simulation.SimulationStart start, Action<FedActors.Core.Metrics.RoundRecord> onRound, CancellationToken ct) =>
             Task.FromException<FedActors.Cli.Simulation.SimulationResult>(exception);
     }
 }

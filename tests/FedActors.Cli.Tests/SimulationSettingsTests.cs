@@ -11,15 +11,18 @@ public sealed class SimulationSettingsTests
     public void Read_WhenGivenTheDefaults_MatchesReferenceConf()
     {
         // when
-        var settings = SimulationSettings.Read(FedActorsConfig.Load());
+        var settings = SimulationSettings.Read(SimulationDefaults.Load(Config.Empty));
 
         // then
         Assert.Equal(
             new SimulationSettings(
-                RoundCoordinatorSettings.Create(FedActorsConfig.Load()), Clients: 10, Model: "logistic-regression",
+                settings.Runtime, Strategy: "fedavg", Clients: 10, Model: "logistic-regression",
                 DatasetDirectory: "/usr/share/datasets/fashion-mnist", TrainLimit: 0, TestLimit: 0, Scheme: "iid", Alpha: 0.5,
-                ShardsPerClient: 2, LabelsPerClient: 2, Parallelism: 2, TorchThreads: 1, OutputDirectory: "fedactors-output"),
+                ShardsPerClient: 2, LabelsPerClient: 2, HeldOutShare: 0.2, Parallelism: 2, TorchThreads: 1, OutputDirectory: "fedactors-output",
+                CheckpointDirectory: null),
             settings);
+        Assert.Equal(RoundCoordinatorSettings.Create(FedActorsConfig.Load()), settings.Server);
+        Assert.Equal(0, settings.EffectiveHeldOutShare);
         Assert.Equal((5, 42, 0.2, 2), (settings.Server.Rounds, settings.Server.Seed, settings.Server.FractionFit, settings.Server.MinFitClients));
         Assert.Equal(2, settings.SampledPerRound);
     }
@@ -76,5 +79,5 @@ public sealed class SimulationSettingsTests
     }
 
     private static SimulationSettings Read(string hocon) =>
-        SimulationSettings.Read(FedActorsConfig.Load(ConfigurationFactory.ParseString(hocon)));
+        SimulationSettings.Read(SimulationDefaults.Load(ConfigurationFactory.ParseString(hocon)));
 }

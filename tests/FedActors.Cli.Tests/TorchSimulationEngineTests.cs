@@ -33,7 +33,7 @@ public sealed class TorchSimulationEngineTests : IDisposable
             System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(accuracy > 0.5, $"final test accuracy {accuracy} is not clearly above chance (0.1)");
         Assert.Contains("on 1,000 test images (round 3)", result.Out, StringComparison.Ordinal);
-        Assert.Equal(["metrics.csv", "metrics.json", "metrics.png"], Directory.GetFiles(Output).Select(Path.GetFileName).Order());
+        Assert.Equal(["metrics.csv", "metrics.json", "metrics.png", "model.safetensors"], Directory.GetFiles(Output).Select(Path.GetFileName).Order());
     }
 
     [Fact]

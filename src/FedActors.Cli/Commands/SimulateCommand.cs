@@ -26,6 +26,16 @@ internal static class SimulateCommand
             Arity = ArgumentArity.ZeroOrMore,
         };
         var plain = new Option<bool>("--plain") { Description = "Plain progress lines even on a terminal." };
+        var resume = new Option<string?>("--resume")
+        {
+            Description = "Continue a run from the newest whole checkpoint in DIR (its fedactors.run.checkpoint-directory), with the same configuration; only --rounds may be raised.",
+            HelpName = "DIR",
+        };
+        var initialModel = new Option<string?>("--initial-model")
+        {
+            Description = "Start from the parameters in a safetensors file (such as a run's model.safetensors) instead of the seeded initialisation.",
+            HelpName = "FILE",
+        };
         KeyOption[] keyOptions =
         [
             Whole("--rounds", "run.rounds", "Training rounds."),
@@ -39,7 +49,9 @@ internal static class SimulateCommand
             Number("--learning-rate", "training.learning-rate", "Local SGD learning rate."),
             Whole("--parallelism", "training.parallelism", "Clients training at the same time."),
             Whole("--seed", "run.seed", "Seed for every random decision."),
-            Text("--output", "simulation.output-directory", "Folder for metrics.json, metrics.csv and metrics.png.", "DIR"),
+            Text("--output", "simulation.output-directory", "Folder for metrics.json, metrics.csv, metrics.png and model.safetensors.", "DIR"),
+            Text("--checkpoints", "run.checkpoint-directory", "Folder for a checkpoint after every round (for --resume).", "DIR"),
+            Number("--fraction-evaluate", "server.fraction-evaluate", "Share of clients asked for federated evaluation after each round (0 = off)."),
         ];
 
         var command = new Command("simulate", "Runs a federated-learning simulation: many virtual clients in this process.");
@@ -51,6 +63,8 @@ internal static class SimulateCommand
 
         command.Options.Add(sets);
         command.Options.Add(plain);
+        command.Options.Add(resume);
+        command.Options.Add(initialModel);
         command.SetAction(async (parsed, ct) =>
         {
             // --set first, then the named options, so that a named option wins over --set for the same key.
@@ -66,7 +80,7 @@ internal static class SimulateCommand
                 return await run.ReportUsageErrorAsync(e);
             }
 
-            return await run.ExecuteAsync(parsed.GetValue(configFile), overrides, ct);
+            return await run.ExecuteAsync(parsed.GetValue(configFile), overrides, parsed.GetValue(resume), parsed.GetValue(initialModel), ct);
         });
         return command;
     }

@@ -1,5 +1,8 @@
 using System.Globalization;
+using System.Collections.Immutable;
 using Akka.Configuration;
+using FedActors.Core.Checkpoints;
+using FedActors.Core.Tensors;
 using FedActors.Cli.Configuration;
 using FedActors.Cli.Output;
 using FedActors.Cli.Progress;
@@ -14,16 +17,35 @@ namespace FedActors.Cli.Commands;
 /// </summary>
 internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine, bool plain)
 {
-    /// <summary>Runs the simulation described by the file and the command-line overrides.</summary>
+    /// <summary>Runs the simulation described by the file and the command-line overrides, fresh or from a checkpoint.</summary>
     /// <returns>The exit code.</returns>
-    public async Task<int> ExecuteAsync(string? configFile, IReadOnlyList<ConfigOverride> overrides, CancellationToken ct)
+    /// <param name="configFile">The <c>--config</c> file, if any.</param>
+    /// <param name="overrides">The command-line settings.</param>
+    /// <param name="resumeFrom">The checkpoint folder of <c>--resume</c>, if any.</param>
+    /// <param name="initialModel">The safetensors file of <c>--initial-model</c>, if any.</param>
+    /// <param name="ct">Stops the run.</param>
+    public async Task<int> ExecuteAsync(string? configFile, IReadOnlyList<ConfigOverride> overrides, string? resumeFrom, string? initialModel, CancellationToken ct)
     {
         ConfigLayers layers;
         SimulationSettings settings;
+        Checkpoint? resume = null;
+        var identity = ImmutableSortedDictionary<string, string>.Empty;
         try
         {
             layers = ConfigLayers.Load(configFile, overrides);
             settings = ReadSettings(layers);
+            identity = RunIdentity.Of(layers.Effective);
+            if (resumeFrom is not null)
+            {
+                (resume, var skipped) = LoadCheckpoint(resumeFrom, settings, identity);
+                foreach (var reason in skipped)
+                {
+                    await console.Error.WriteLineAsync($"warning: passing over a checkpoint that is not whole: {reason}");
+                }
+
+                // A resumed run goes on writing its checkpoints where it found them.
+                settings = settings with { CheckpointDirectory = resumeFrom };
+            }
         }
         catch (UsageException e)
         {
@@ -31,11 +53,17 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         }
 
         await console.Out.WriteLineAsync(Header(settings, layers));
+        if (resume is not null)
+        {
+            await console.Out.WriteLineAsync($"  resuming after round {resume.Server.Round.Value} from {Path.GetFullPath(resumeFrom!)}");
+        }
+
         IRoundProgress progress = console.Terminal is { } terminal && !plain ? new LiveRoundProgress(terminal) : new PlainRoundProgress(console.Out);
         SimulationResult result;
         try
         {
-            result = await progress.RunAsync(settings.Server.Rounds, onRound => engine.RunAsync(settings, layers.Effective, onRound, ct));
+            var start = new SimulationStart(resume, initialModel, identity);
+            result = await progress.RunAsync(settings.Server.Rounds, onRound => engine.RunAsync(settings, start, onRound, ct));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -61,7 +89,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         IReadOnlyList<string> files;
         try
         {
-            files = OutputFolder.WriteAtomically(settings.OutputDirectory, folder => WriteOutputs(report, settings, folder));
+            files = OutputFolder.WriteAtomically(settings.OutputDirectory, folder => WriteOutputs(report, settings, result.Final, folder));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -79,13 +107,56 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         return ExitCodes.Usage;
     }
 
-    /// <summary>The three output files, into <paramref name="folder"/>.</summary>
-    internal static void WriteOutputs(RunReport report, SimulationSettings settings, string folder)
+    /// <summary>The output files, into <paramref name="folder"/>: metrics (JSON, CSV, PNG) and the final model.</summary>
+    internal static void WriteOutputs(RunReport report, SimulationSettings settings, Parameters? final, string folder)
     {
+        if (final is not null)
+        {
+            // A file PyTorch reads as it is (safetensors.torch.load_file) and --initial-model takes back.
+            SafetensorsFile.Write(Path.Combine(folder, "model.safetensors"), final, new Dictionary<string, string>
+            {
+                ["format"] = "pt",
+                ["fedactors.model"] = settings.Model,
+                ["fedactors.rounds"] = settings.Server.Rounds.ToString(CultureInfo.InvariantCulture),
+            });
+        }
+
         MetricsJson.Write(report, Path.Combine(folder, "metrics.json"));
         MetricsCsv.Write(report.History, Path.Combine(folder, "metrics.csv"));
         var title = $"FedActors: {settings.Model}, {settings.Clients} clients ({settings.Scheme}), fraction {settings.Server.FractionFit.ToString(CultureInfo.InvariantCulture)}";
         MetricsPlot.Write(report.FinalAttempts, title, Path.Combine(folder, "metrics.png"));
+    }
+
+    private static (Checkpoint Checkpoint, IReadOnlyList<string> Skipped) LoadCheckpoint(string folder, SimulationSettings settings, ImmutableSortedDictionary<string, string> identity)
+    {
+        Checkpoint checkpoint;
+        IReadOnlyList<string> skipped;
+        try
+        {
+            (checkpoint, skipped) = new CheckpointFolder(folder).LoadNewest();
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException($"cannot resume: {e.Message}");
+        }
+
+        var differences = RunIdentity.Differences(checkpoint.Run, identity);
+        if (differences.Count > 0)
+        {
+            throw new UsageException(
+                $"cannot resume from {folder}: this configuration differs from the checkpointed run's in keys that change the result:"
+                + Environment.NewLine + "  " + string.Join(Environment.NewLine + "  ", differences)
+                + Environment.NewLine + "Run it with the same --config and options as the original run (only --rounds may be raised, and output, checkpoint, logging and parallelism keys changed).");
+        }
+
+        var done = checkpoint.Server.Round.Value;
+        if (settings.Server.Rounds <= done)
+        {
+            throw new UsageException(
+                $"cannot resume from {folder}: its checkpoint is after round {done}, and 'fedactors.run.rounds' is {settings.Server.Rounds}: raise --rounds above {done} to extend the run");
+        }
+
+        return (checkpoint, skipped);
     }
 
     private static SimulationSettings ReadSettings(ConfigLayers layers)

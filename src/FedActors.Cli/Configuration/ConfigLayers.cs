@@ -47,19 +47,20 @@ internal sealed partial class ConfigLayers
         var commandLine = ParseOverrides(overrides);
 
         var problems = new List<string>();
-        problems.AddRange(UnknownKeys.Find(file).Select(key => $"unknown configuration key '{key}' in {Where(filePath!, outline!, key)}"));
-        problems.AddRange(UnknownKeys.Find(commandLine).Select(key => $"unknown configuration key '{key}' (set by {OriginOf(overrides, key)})"));
+        var known = SimulationDefaults.AllKnown;
+        problems.AddRange(UnknownKeys.Find(file, known).Select(key => $"unknown configuration key '{key}' in {Where(filePath!, outline!, key)}"));
+        problems.AddRange(UnknownKeys.Find(commandLine, known).Select(key => $"unknown configuration key '{key}' (set by {OriginOf(overrides, key)})"));
         if (problems.Count > 0)
         {
             throw new UsageException(string.Join(Environment.NewLine, problems)
-                + Environment.NewLine + "hocon/reference.conf lists every key with its default.");
+                + Environment.NewLine + "hocon/reference.conf, reference.torch.conf and reference.simulation.conf list every key with its default.");
         }
 
         var layers = new ConfigLayers(filePath, file, outline, commandLine, overrides, Config.Empty);
         try
         {
             var user = Merge(commandLine, file);
-            return new ConfigLayers(filePath, file, outline, commandLine, overrides, FedActorsConfig.Load(Merge(user, QuietAkka(user))));
+            return new ConfigLayers(filePath, file, outline, commandLine, overrides, SimulationDefaults.Load(Merge(user, QuietAkka(user))));
         }
         catch (ConfigurationException e)
         {
@@ -95,7 +96,7 @@ internal sealed partial class ConfigLayers
             return Where(_filePath, _fileOutline, path);
         }
 
-        return "the defaults (hocon/reference.conf)";
+        return "the defaults (hocon/reference*.conf)";
     }
 
     // Akka logs every round at Info, which drowns the progress display: the CLI shows warnings only,

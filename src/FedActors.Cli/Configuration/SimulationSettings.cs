@@ -1,20 +1,22 @@
 using Akka.Configuration;
-using FedActors.Core.Client;
 using FedActors.Core.Configuration;
 using FedActors.Core.Server;
 using FedActors.Core.Strategies;
+using FedActors.Torch;
 using FedActors.Torch.Models;
 using FedActors.Torch.Partitioning;
 
 namespace FedActors.Cli.Configuration;
 
 /// <summary>
-/// The settings a simulation needs, read and range-checked from the merged configuration before
-/// anything runs, plus the checks that need several keys at once (settings that cannot work
-/// together). Immutable; create with <see cref="Read"/>.
+/// The settings a simulation needs, read and range-checked once from the merged configuration
+/// before anything runs, plus the checks that need several keys at once (settings that cannot
+/// work together). The runtime gets <see cref="Runtime"/> as it is: nothing reads the
+/// configuration again. Immutable; create with <see cref="Read"/>.
 /// </summary>
 internal sealed record SimulationSettings(
-    RoundCoordinatorSettings Server,
+    RuntimeSettings Runtime,
+    string Strategy,
     int Clients,
     string Model,
     string DatasetDirectory,
@@ -24,33 +26,39 @@ internal sealed record SimulationSettings(
     double Alpha,
     int ShardsPerClient,
     int LabelsPerClient,
+    double HeldOutShare,
     int Parallelism,
     int TorchThreads,
-    string OutputDirectory)
+    string OutputDirectory,
+    string? CheckpointDirectory)
 {
+    private const int FashionMnistTrainSize = 60_000;
+
     /// <summary>The model names <c>fedactors.simulation.model</c> accepts.</summary>
     public static IReadOnlyList<string> Models => ModelKindNames.All;
 
     /// <summary>The schemes <c>fedactors.simulation.partitioning.scheme</c> accepts.</summary>
     public static IReadOnlyList<string> Schemes => PartitionerFactory.SchemeNames;
 
-    private const int FashionMnistTrainSize = 60_000;
+    /// <summary>The coordinator's settings.</summary>
+    public RoundCoordinatorSettings Server => Runtime.Server;
 
-    /// <summary>Clients sampled each round: fraction-fit of the clients, at least min-fit-clients.</summary>
+    /// <summary>Clients sampled each round, by the sampler's own rule.</summary>
     public int SampledPerRound => ClientSampler.SampleSize(Clients, Server.FractionFit, Server.MinFitClients);
 
+    /// <summary>The share of each shard held out for federated evaluation: <see cref="HeldOutShare"/> when it is on, else 0.</summary>
+    public double EffectiveHeldOutShare => Server.FederatedEvaluation ? HeldOutShare : 0;
+
     /// <summary>Reads and checks every setting, Core's included (server, client supervision, strategy).</summary>
+    /// <param name="config">The merged configuration over every layer's defaults (<see cref="SimulationDefaults.Load"/>).</param>
     /// <exception cref="ConfigurationException">A value is ill-typed, out of range, or impossible with the others; the message names the keys.</exception>
     public static SimulationSettings Read(Config config)
     {
-        var server = RoundCoordinatorSettings.Create(config);
-        _ = ClientSupervisorSettings.Create(config);
-        _ = StrategyCatalog.FromConfig(config);
-
         var r = new ConfigReader(config);
         const string S = "fedactors.simulation.";
         var settings = new SimulationSettings(
-            server,
+            new RuntimeSettings(config, RoundCoordinatorSettings.Create(config), Core.Client.ClientSupervisorSettings.Create(config)),
+            Strategy: r.OneOf("fedactors.strategy.name", [.. StrategyCatalog.Names]),
             Clients: r.Int(S + "clients", min: 1),
             Model: r.OneOf(S + "model", [.. Models]),
             DatasetDirectory: r.String(S + "dataset.directory"),
@@ -60,24 +68,17 @@ internal sealed record SimulationSettings(
             Alpha: r.Double(S + "partitioning.alpha", min: 0, minExclusive: true),
             ShardsPerClient: r.Int(S + "partitioning.shards-per-client", min: 1),
             LabelsPerClient: r.Int(S + "partitioning.labels-per-client", min: 1, max: 10),
+            HeldOutShare: r.Double(S + "held-out-share", min: 0, max: 0.999),
             Parallelism: r.Int("fedactors.training.parallelism", min: 1, max: 1024),
-            TorchThreads: r.Int("fedactors.training.torch-threads", min: 1, max: 1024),
-            OutputDirectory: r.String(S + "output-directory"));
+            TorchThreads: TorchConfig.TorchThreads(config),
+            OutputDirectory: r.String(S + "output-directory"),
+            CheckpointDirectory: r.StringOrOff("fedactors.run.checkpoint-directory"));
         return settings.CheckedTogether();
     }
 
     private SimulationSettings CheckedTogether()
     {
-        if (Server.MinFitClients > Clients)
-        {
-            throw Impossible($"'fedactors.server.min-fit-clients' is {Server.MinFitClients}, but only {Clients} clients exist ('fedactors.simulation.clients'): a round can never sample that many");
-        }
-
-        if (Server.MinAvailableClients > Clients)
-        {
-            throw Impossible($"'fedactors.server.min-available-clients' is {Server.MinAvailableClients}, but only {Clients} clients exist ('fedactors.simulation.clients'): the first round would wait for clients that never come");
-        }
-
+        Server.CheckFeasibleFor(Clients, "fedactors.simulation.clients");
         var trainSize = TrainLimit > 0 ? Math.Min(TrainLimit, FashionMnistTrainSize) : FashionMnistTrainSize;
         if (Clients > trainSize)
         {
@@ -89,7 +90,19 @@ internal sealed record SimulationSettings(
             throw Impossible($"'fedactors.simulation.partitioning.shards-per-client' ({ShardsPerClient}) times 'fedactors.simulation.clients' ({Clients}) is more shards than the {trainSize} training samples");
         }
 
+        if (CheckpointDirectory is { } checkpoints && IsInside(checkpoints, OutputDirectory))
+        {
+            throw Impossible($"'fedactors.run.checkpoint-directory' ({checkpoints}) is inside 'fedactors.simulation.output-directory' ({OutputDirectory}), which a successful run replaces: keep checkpoints elsewhere");
+        }
+
         return this;
+    }
+
+    private static bool IsInside(string path, string folder)
+    {
+        var full = Path.GetFullPath(path).TrimEnd('/') + "/";
+        var parent = Path.GetFullPath(folder).TrimEnd('/') + "/";
+        return full.StartsWith(parent, StringComparison.Ordinal);
     }
 
     private static ConfigurationException Impossible(string message) => new("impossible settings: " + message);

@@ -9,7 +9,8 @@ internal static class MetricsCsv
 {
     /// <summary>The header row.</summary>
     public const string Header =
-        "round,attempt,registered,asked,answered,dropped,dropped_clients,train_loss,train_accuracy,test_loss,test_accuracy,fit_seconds,aggregate_seconds,evaluate_seconds,total_seconds";
+        "round,attempt,registered,asked,answered,dropped,dropped_clients,train_loss,train_accuracy,test_loss,test_accuracy,"
+        + "federated_loss,federated_accuracy,federated_samples,failure,fit_seconds,aggregate_seconds,evaluate_seconds,federated_evaluate_seconds,total_seconds";
 
     /// <summary>The file's text.</summary>
     public static string Render(IEnumerable<RoundRecord> history)
@@ -17,14 +18,15 @@ internal static class MetricsCsv
         var text = new StringBuilder().Append(Header).Append('\n');
         foreach (var r in history)
         {
-            var drops = string.Join("; ", r.Dropped.Select(d => $"{d.Client.Value} {d.Reason}"));
+            var drops = string.Join("; ", r.Dropped.Select(d => d.Phase == "fit" ? $"{d.Client.Value} {d.Reason}" : $"{d.Client.Value} {d.Reason} ({d.Phase})"));
             string[] cells =
             [
                 Number(r.Round.Value), Number(r.Attempt), Number(r.Registered),
                 Number(r.Asked.Length), Number(r.Answered.Length), Number(r.Dropped.Length), Quote(drops),
                 Number(r.TrainLoss), Number(r.TrainAccuracy), Number(r.TestLoss), Number(r.TestAccuracy),
+                Number(r.Federated?.Loss), Number(r.Federated?.Accuracy), r.Federated is { } f ? Number((int)f.SampleCount) : string.Empty, Quote(r.Failure ?? string.Empty),
                 Number(r.Timings.Fit.TotalSeconds), Number(r.Timings.Aggregate.TotalSeconds),
-                Number(r.Timings.Evaluate.TotalSeconds), Number(r.Timings.Total.TotalSeconds),
+                Number(r.Timings.Evaluate.TotalSeconds), Number(r.Timings.FederatedEvaluate.TotalSeconds), Number(r.Timings.Total.TotalSeconds),
             ];
             text.AppendJoin(',', cells).Append('\n');
         }

@@ -16,6 +16,7 @@ internal static class MetricsJson
     public static string Render(RunReport report)
     {
         var final = report.LastEvaluated;
+        var federated = report.LastFederated;
         var document = new JsonObject
         {
             ["config"] = report.Config.DeepClone(),
@@ -36,6 +37,9 @@ internal static class MetricsJson
                     finalRound = final?.Round.Value,
                     finalTestAccuracy = Finite(final?.TestAccuracy),
                     finalTestLoss = Finite(final?.TestLoss),
+                    finalFederatedRound = federated?.Round.Value,
+                    finalFederatedAccuracy = Finite(federated?.Federated?.Accuracy),
+                    finalFederatedLoss = Finite(federated?.Federated?.Loss),
                     testSamples = report.TestSamples,
                     preparationSeconds = report.Preparation.TotalSeconds,
                     trainingSeconds = report.Training.TotalSeconds,
@@ -55,16 +59,32 @@ internal static class MetricsJson
         registered = r.Registered,
         asked = r.Asked.Select(c => c.Value).ToList(),
         answered = r.Answered.Select(c => c.Value).ToList(),
-        dropped = r.Dropped.Select(d => new { client = d.Client.Value, reason = d.Reason.ToString(), detail = d.Detail }).ToList(),
+        dropped = r.Dropped.Select(d => new { client = d.Client.Value, phase = d.Phase, reason = d.Reason.ToString(), detail = d.Detail }).ToList(),
+        failure = r.Failure,
         trainLoss = Finite(r.TrainLoss),
         trainAccuracy = Finite(r.TrainAccuracy),
         testLoss = Finite(r.TestLoss),
         testAccuracy = Finite(r.TestAccuracy),
+        federated = r.Federated is { } f
+            ? new { clients = f.Clients, samples = f.SampleCount, loss = Finite(f.Loss), accuracy = Finite(f.Accuracy) }
+            : null,
+        metrics = r.Metrics.ToDictionary(kv => kv.Key, kv => Finite(kv.Value)),
+        phases = r.Phases.Select(p => new
+        {
+            name = p.Name,
+            asked = p.Asked.Length,
+            replied = p.Replied.Length,
+            dropped = p.Dropped.Length,
+            deadlineReached = p.DeadlineReached,
+            seconds = p.Duration.TotalSeconds,
+        }).ToList(),
+        stragglers = r.Stragglers.Select(s => new { client = s.Client.Value, phase = s.Phase, round = s.Round.Value, attempt = s.Attempt }).ToList(),
         timings = new
         {
             fitSeconds = r.Timings.Fit.TotalSeconds,
             aggregateSeconds = r.Timings.Aggregate.TotalSeconds,
             evaluateSeconds = r.Timings.Evaluate.TotalSeconds,
+            federatedEvaluateSeconds = r.Timings.FederatedEvaluate.TotalSeconds,
             totalSeconds = r.Timings.Total.TotalSeconds,
         },
     };

@@ -4,8 +4,8 @@ using ScottPlot;
 namespace FedActors.Cli.Output;
 
 /// <summary>
-/// Writes metrics.png: accuracy (left axis, 0 to 1) and loss (right axis) per round, test and
-/// training, with a legend. Needs a system font (fonts-dejavu-core): without one all text vanishes.
+/// Writes metrics.png: accuracy (left axis, 0 to 1) and loss (right axis) per round: centralised
+/// test, training, and federated (the clients' held-out data) when it ran, with a legend. Needs a system font (fonts-dejavu-core): without one all text vanishes.
 /// </summary>
 internal static class MetricsPlot
 {
@@ -24,7 +24,9 @@ internal static class MetricsPlot
 
         AddSeries(plot, rounds, r => r.TestAccuracy, "test accuracy", Colors.Blue, plot.Axes.Left, LinePattern.Solid);
         AddSeries(plot, rounds, r => r.TrainAccuracy, "train accuracy", Colors.Blue, plot.Axes.Left, LinePattern.Dashed);
+        AddSeries(plot, rounds, r => r.Federated?.Accuracy, "federated accuracy", Colors.Green, plot.Axes.Left, LinePattern.Solid);
         AddSeries(plot, rounds, r => r.TestLoss, "test loss", Colors.OrangeRed, plot.Axes.Right, LinePattern.Solid);
+        AddSeries(plot, rounds, r => r.Federated?.Loss, "federated loss", Colors.Green, plot.Axes.Right, LinePattern.Dotted);
         AddSeries(plot, rounds, r => r.TrainLoss, "train loss", Colors.OrangeRed, plot.Axes.Right, LinePattern.Dashed);
 
         plot.Axes.AutoScale();

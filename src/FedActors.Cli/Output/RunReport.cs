@@ -21,10 +21,12 @@ internal sealed record RunReport(
     TimeSpan Preparation,
     TimeSpan Training)
 {
-    /// <summary>The last record of each round (a retried round keeps only its last attempt), in round order.</summary>
-    public IReadOnlyList<RoundRecord> FinalAttempts =>
-        History.GroupBy(r => r.Round.Value).OrderBy(g => g.Key).Select(g => g.Last()).ToList();
+    /// <summary>The completed attempt of each round (failed attempts of a retried round left out), in round order.</summary>
+    public IReadOnlyList<RoundRecord> FinalAttempts => History.Where(r => r.Completed).OrderBy(r => r.Round.Value).ToList();
 
     /// <summary>The last round that has a test accuracy, if any.</summary>
     public RoundRecord? LastEvaluated => History.LastOrDefault(r => r.TestAccuracy is not null);
+
+    /// <summary>The last round that has a federated evaluation, if any.</summary>
+    public RoundRecord? LastFederated => History.LastOrDefault(r => r.Federated is not null);
 }

@@ -15,18 +15,28 @@ internal static class RoundLine
             round += $" (attempt {r.Attempt})";
         }
 
+        if (r.Failure is not null)
+        {
+            return $"{round} failed: {r.Failure}";
+        }
+
         var parts = new List<string>
         {
             round,
             $"test acc {Metric(r.TestAccuracy)}",
             $"test loss {Metric(r.TestLoss)}",
         };
+        if (r.Federated is { } f)
+        {
+            parts.Add($"fed acc {Metric(f.Accuracy)} ({f.Clients} clients)");
+        }
+
         if (r.Round.Value > 0)
         {
             parts.Add($"answered {r.Answered.Length}/{r.Asked.Length}");
             parts.Add(r.Dropped.IsEmpty
                 ? "dropped 0"
-                : $"dropped {r.Dropped.Length} ({string.Join(", ", r.Dropped.Select(d => $"{d.Client.Value}: {d.Reason}"))})");
+                : $"dropped {r.Dropped.Length} ({string.Join(", ", r.Dropped.Select(d => d.Phase == "fit" ? $"{d.Client.Value}: {d.Reason}" : $"{d.Client.Value}: {d.Reason} in {d.Phase}"))})");
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Timings.Total.TotalSeconds:0.00}s"));
         }
 

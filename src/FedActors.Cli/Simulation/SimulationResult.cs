@@ -1,12 +1,14 @@
 using System.Collections.Immutable;
 using FedActors.Core.Metrics;
+using FedActors.Core.Tensors;
 
 namespace FedActors.Cli.Simulation;
 
 /// <summary>What a simulation run produced.</summary>
 /// <param name="Succeeded">Every round completed.</param>
 /// <param name="FailureReason">Why the run stopped, when it did not succeed.</param>
-/// <param name="History">Every round's record, in order (round 0 is the initial model's evaluation, if any).</param>
+/// <param name="History">Every record, in order, failed attempts included (round 0 is the initial model's evaluation, if any).</param>
+/// <param name="Final">The final global model; null when the run failed.</param>
 /// <param name="TestSamples">Size of the server's test set the test accuracy is measured on.</param>
 /// <param name="Preparation">Wall time spent loading data and building clients before the first round.</param>
 /// <param name="Training">Wall time of the rounds themselves.</param>
@@ -14,6 +16,7 @@ internal sealed record SimulationResult(
     bool Succeeded,
     string? FailureReason,
     ImmutableArray<RoundRecord> History,
+    Parameters? Final,
     int TestSamples,
     TimeSpan Preparation,
     TimeSpan Training);

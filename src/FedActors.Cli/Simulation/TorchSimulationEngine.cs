@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using System.Globalization;
 using Akka.Configuration;
 using FedActors.Cli.Configuration;
+using FedActors.Core.Checkpoints;
 using FedActors.Core.Metrics;
 using FedActors.Core.Protocol;
 using FedActors.Core.Simulation;
 using FedActors.Core.Strategies;
+using FedActors.Core.Tensors;
 using FedActors.Torch.Data;
 using FedActors.Torch.Models;
 using FedActors.Torch.Partitioning;
@@ -19,7 +22,7 @@ namespace FedActors.Cli.Simulation;
 internal sealed class TorchSimulationEngine : ISimulationEngine
 {
     /// <inheritdoc />
-    public async Task<SimulationResult> RunAsync(SimulationSettings settings, Config config, Action<RoundRecord> onRound, CancellationToken ct)
+    public async Task<SimulationResult> RunAsync(SimulationSettings settings, SimulationStart start, Action<RoundRecord> onRound, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
 
@@ -28,24 +31,57 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
         var data = await Task.Run(() => FashionMnist.Load(settings.DatasetDirectory, settings.TrainLimit, settings.TestLimit), ct);
         var model = ModelKindNames.Parse(settings.Model);
         var clients = ClientIds(settings.Clients);
-        var factory = new TorchTrainerFactory(model, data.Train, clients, Partition(settings, data.Train));
+        var seeded = ModelFactory.InitialParameters(model, settings.Server.Seed);
         var setup = new SimulationSetup(
             clients,
-            factory.Create,
-            ModelFactory.InitialParameters(model, settings.Server.Seed),
-            StrategyCatalog.FromConfig(config),
-            new TorchCentralEvaluator(model, data.Test, settings.Parallelism));
-        var preparation = clock.Elapsed;
+            Trainers(settings, model, data.Train, clients).Create,
+            start.InitialModelFile is { } file ? InitialModel(file, seeded.Layout) : seeded,
+            StrategyCatalog.Create(settings.Strategy),
+            new TorchCentralEvaluator(model, data.Test, settings.Parallelism),
+            settings.CheckpointDirectory is { } folder ? new CheckpointFolder(folder) : null,
+            start.Resume,
+            start.Identity);
+        if (start.Resume?.Server.Global.Layout.DescribeMismatch(seeded.Layout) is { } mismatch)
+        {
+            throw new InvalidDataException($"the checkpoint's global model does not fit the {settings.Model} model: {mismatch}");
+        }
 
-        var outcome = await InProcessSimulation.RunAsync(config, setup, onRound, ct);
-        return new SimulationResult(outcome.Succeeded, outcome.FailureReason, outcome.History, data.Test.Count, preparation, clock.Elapsed - preparation);
+        var preparation = clock.Elapsed;
+        var outcome = await InProcessSimulation.RunAsync(settings.Runtime, setup, onRound, ct);
+        return new SimulationResult(outcome.Succeeded, outcome.FailureReason, outcome.History, outcome.FinalParameters, data.Test.Count, preparation, clock.Elapsed - preparation);
     }
 
     // Zero-padded, so that the ordinal order Core aggregates and samples in is the numeric order.
     private static List<ClientId> ClientIds(int count)
     {
-        var width = (count - 1).ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
-        return Enumerable.Range(0, count).Select(i => new ClientId("client-" + i.ToString("D" + width, System.Globalization.CultureInfo.InvariantCulture))).ToList();
+        var width = (count - 1).ToString(CultureInfo.InvariantCulture).Length;
+        return Enumerable.Range(0, count).Select(i => new ClientId("client-" + i.ToString("D" + width, CultureInfo.InvariantCulture))).ToList();
+    }
+
+    // With federated evaluation on, each client trains on part of its shard and evaluates on the rest.
+    private static TorchTrainerFactory Trainers(SimulationSettings s, ModelKind model, LabeledImages train, List<ClientId> clients)
+    {
+        var shards = Partition(s, train);
+        var (trainShards, heldOut) = HeldOutSplit.Split(shards, s.EffectiveHeldOutShare, s.Server.Seed);
+        if (s.EffectiveHeldOutShare == 0)
+        {
+            return new TorchTrainerFactory(model, train, clients, trainShards);
+        }
+
+        return new TorchTrainerFactory(
+            model,
+            train,
+            clients.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => trainShards[x.i]),
+            test: train,
+            testShards: clients.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => heldOut[x.i]));
+    }
+
+    private static Parameters InitialModel(string file, ParameterLayout expected)
+    {
+        var parameters = SafetensorsFile.Read(file).Tensors;
+        return expected.DescribeMismatch(parameters.Layout) is { } mismatch
+            ? throw new InvalidDataException($"--initial-model {file} does not fit the configured model: {mismatch}")
+            : parameters;
     }
 
     private static int[][] Partition(SimulationSettings s, LabeledImages train)

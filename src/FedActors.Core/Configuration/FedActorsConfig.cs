@@ -29,13 +29,15 @@ public static class FedActorsConfig
     }
 
     /// <summary>
-    /// <paramref name="overrides"/> over the defaults, with the training dispatcher sized from
-    /// <c>fedactors.training.parallelism</c>.
+    /// <paramref name="overrides"/> over <paramref name="layerDefaults"/> (the reference files of
+    /// the layers above Core, already merged) over Core's defaults, with the training dispatcher
+    /// sized from <c>fedactors.training.parallelism</c>.
     /// </summary>
     /// <exception cref="ConfigurationException">The parallelism is not a whole number of at least 1.</exception>
-    public static Config Load(Config? overrides = null)
+    public static Config Load(Config? overrides = null, Config? layerDefaults = null)
     {
-        var merged = overrides is null || overrides.IsEmpty ? Defaults : overrides.WithFallback(Defaults);
+        var defaults = layerDefaults is null || layerDefaults.IsEmpty ? Defaults : layerDefaults.WithFallback(Defaults);
+        var merged = overrides is null || overrides.IsEmpty ? defaults : overrides.WithFallback(defaults);
         var parallelism = new ConfigReader(merged).Int("fedactors.training.parallelism", min: 1, max: 1024);
         var sized = ConfigurationFactory.ParseString(string.Create(
             CultureInfo.InvariantCulture,
@@ -50,6 +52,16 @@ public static class FedActorsConfig
     /// </summary>
     public static Config WithDefaults(Config config) =>
         config.HasPath("fedactors.run.rounds") ? config : config.WithFallback(Defaults);
+
+    /// <summary>Reads a reference file that <paramref name="assembly"/> embeds as <paramref name="resourceName"/>: how each layer ships its own defaults.</summary>
+    /// <exception cref="InvalidOperationException">The resource is missing (a build error).</exception>
+    public static Config ReadEmbedded(System.Reflection.Assembly assembly, string resourceName)
+    {
+        using var stream = assembly.GetManifestResourceStream(resourceName)
+            ?? throw new InvalidOperationException($"embedded resource {resourceName} is missing from {assembly.GetName().Name}");
+        using var reader = new StreamReader(stream);
+        return ConfigurationFactory.ParseString(reader.ReadToEnd());
+    }
 
     private static Config ReadEmbeddedDefaults() => ConfigurationFactory.ParseString(DefaultsText);
 }

@@ -4,7 +4,7 @@ using Akka.Configuration.Hocon;
 namespace FedActors.Core.Configuration;
 
 /// <summary>
-/// Finds keys under <c>fedactors</c> that reference.conf does not define. A misspelt key that
+/// Finds keys under <c>fedactors</c> that no reference file defines. A misspelt key that
 /// is silently ignored is the worst kind of configuration error (the run goes on with the
 /// default), so callers report these as errors.
 /// </summary>
@@ -14,7 +14,9 @@ public static class UnknownKeys
     private static readonly string[] OpenSections = ["fedactors.training-dispatcher"];
 
     /// <summary>Every leaf path under <c>fedactors</c> in <paramref name="user"/> that the defaults lack, in file order.</summary>
-    public static IReadOnlyList<string> Find(Config user)
+    /// <param name="user">The user's configuration, without the defaults.</param>
+    /// <param name="known">The union of the reference files of every layer that reads the configuration; Core's alone when null.</param>
+    public static IReadOnlyList<string> Find(Config user, Config? known = null)
     {
         var unknown = new List<string>();
         if (!user.HasPath("fedactors"))
@@ -22,8 +24,7 @@ public static class UnknownKeys
             return unknown;
         }
 
-        var known = FedActorsConfig.Defaults;
-        Walk(user.GetValue("fedactors"), "fedactors", known, unknown);
+        Walk(user.GetValue("fedactors"), "fedactors", known ?? FedActorsConfig.Defaults, unknown);
         return unknown;
     }
 

@@ -98,16 +98,16 @@ public sealed record RoundCoordinatorSettings(
             throw new ConfigurationException($"impossible settings: '{clientsKey}' is {clients}: a run needs at least one client");
         }
 
-        if (MinAvailableClients > clients)
-        {
-            throw new ConfigurationException(
-                $"impossible settings: 'fedactors.server.min-available-clients' is {MinAvailableClients}, but only {clients} clients exist ('{clientsKey}'): the first round would wait for clients that never come");
-        }
-
         if (MinFitClients > clients)
         {
             throw new ConfigurationException(
                 $"impossible settings: 'fedactors.server.min-fit-clients' is {MinFitClients}, but only {clients} clients exist ('{clientsKey}'): a round can never sample that many");
+        }
+
+        if (MinAvailableClients > clients)
+        {
+            throw new ConfigurationException(
+                $"impossible settings: 'fedactors.server.min-available-clients' is {MinAvailableClients}, but only {clients} clients exist ('{clientsKey}'): the first round would wait for clients that never come");
         }
     }
 

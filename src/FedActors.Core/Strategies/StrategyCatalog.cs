@@ -1,20 +1,16 @@
-using Akka.Configuration;
-using FedActors.Core.Configuration;
-
 namespace FedActors.Core.Strategies;
 
-/// <summary>Creates the strategy that <c>fedactors.strategy</c> names.</summary>
+/// <summary>The strategies configuration can name (<c>fedactors.strategy.name</c>).</summary>
 public static class StrategyCatalog
 {
     /// <summary>The strategy names configuration accepts.</summary>
     public static readonly IReadOnlyList<string> Names = ["fedavg"];
 
-    /// <summary>The configured strategy.</summary>
-    /// <exception cref="ConfigurationException">The name is not one of <see cref="Names"/>.</exception>
-    public static IStrategy FromConfig(Config config)
+    /// <summary>A new instance of the strategy called <paramref name="name"/> (one of <see cref="Names"/>, already checked).</summary>
+    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
+    public static IStrategy Create(string name) => name switch
     {
-        // Only FedAvg so far; the reader still rejects any other name with the list of valid ones.
-        _ = new ConfigReader(config).OneOf("fedactors.strategy.name", [.. Names]);
-        return new FedAvg();
-    }
+        "fedavg" => new FedAvg(),
+        _ => throw new ArgumentException($"unknown strategy '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
+    };
 }

@@ -11,20 +11,22 @@ internal sealed class FakeEngine(ImmutableArray<RoundRecord> history, string? fa
 {
     public SimulationSettings? Settings { get; private set; }
 
-    public Config? Config { get; private set; }
+    public Config? Config => Settings?.Runtime.Config;
+
+    public SimulationStart? Start { get; private set; }
 
     public int Calls { get; private set; }
 
-    public Task<SimulationResult> RunAsync(SimulationSettings settings, Config config, Action<RoundRecord> onRound, CancellationToken ct)
+    public Task<SimulationResult> RunAsync(SimulationSettings settings, SimulationStart start, Action<RoundRecord> onRound, CancellationToken ct)
     {
         Calls++;
         Settings = settings;
-        Config = config;
+        Start = start;
         foreach (var record in history)
         {
             onRound(record);
         }
 
-        return Task.FromResult(new SimulationResult(failure is null, failure, history, 10_000, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)));
+        return Task.FromResult(new SimulationResult(failure is null, failure, history, failure is null ? Core.Tensors.Parameters.Zeros(new Core.Tensors.ParameterLayout([new Core.Tensors.TensorSpec("w", [2])])) : null, 10_000, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)));
     }
 }
