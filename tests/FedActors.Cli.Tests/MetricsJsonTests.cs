@@ -1,3 +1,4 @@
+using FedActors.Core.Metrics;
 using FedActors.Cli.Configuration;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -64,6 +65,33 @@ public sealed class MetricsJsonTests
         // then
         Assert.Null(json["history"]![0]!["testLoss"]);
         Assert.Null(json["history"]![0]!["trainLoss"]);
+    }
+
+    [Fact]
+    public void Render_WhenARoundWasRetried_KeepsTheFailedAttemptAndItsDropsAndCountsBothAttempts()
+    {
+        // given round 1 failed once (both clients timed out) and then completed
+        var failed = Rounds.WithOneDrop(1, 0.5, 1) with
+        {
+            Answered = [],
+            Dropped = [new(Rounds.Client(0), "fit", DropReason.TimedOut, "late"), new(Rounds.Client(1), "fit", DropReason.Failed, "disk full")],
+            TestAccuracy = null,
+            TestLoss = null,
+            Failure = "round 1 (attempt 1) got 0 valid updates",
+        };
+        var retried = Rounds.WithOneDrop(1, 0.6, 0.9) with { Attempt = 2 };
+
+        // when
+        var json = JsonNode.Parse(MetricsJson.Render(Report([Rounds.Initial(0.1, 2.3), failed, retried])))!;
+
+        // then the failed attempt is in the history with its reason and drops, and the totals count it
+        Assert.Equal("round 1 (attempt 1) got 0 valid updates", (string?)json["history"]![1]!["failure"]);
+        Assert.Equal("fit", (string?)json["history"]![1]!["dropped"]![1]!["phase"]);
+        Assert.Null(json["history"]![2]!["failure"]);
+        var totals = json["totals"]!;
+        Assert.Equal((1, 2, 3), ((int)totals["rounds"]!, (int)totals["attempts"]!, (int)totals["dropped"]!));
+        Assert.Equal(1, (int)totals["droppedByReason"]!["Failed"]!);
+        Assert.Equal(0.6, (double)totals["finalTestAccuracy"]!);
     }
 
     internal static RunReport Report(System.Collections.Immutable.ImmutableArray<FedActors.Core.Metrics.RoundRecord> history) => new(

@@ -37,6 +37,38 @@ public sealed class TorchSimulationEngineTests : IDisposable
     }
 
     [Fact]
+    public async Task Simulate_WithFederatedEvaluation_WritesBothFiguresUnderTheDocumentedNames()
+    {
+        // given: 4 clients that each hold out 20% of their shard, all evaluating after every round
+        string[] args =
+        [
+            "simulate", "--rounds", "2", "--clients", "4", "--fraction-fit", "0.5", "--fraction-evaluate", "1", "--learning-rate", "0.05",
+            "--set", "simulation.dataset.train-limit=2000", "--set", "simulation.dataset.test-limit=500", "--output", Output,
+        ];
+
+        // when
+        var result = await CliRunner.RunAsync(new TorchSimulationEngine(), args);
+
+        // then the progress line, metrics.json and metrics.csv carry the federated figures beside the centralised ones
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("fed acc ", result.Out, StringComparison.Ordinal);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "metrics.json")));
+        var root = json.RootElement;
+        var round2 = root.GetProperty("history")[2];
+        Assert.Equal(["fit", "evaluate"], round2.GetProperty("phases").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        var federated = round2.GetProperty("federated");
+        Assert.Equal(4, federated.GetProperty("clients").GetInt32());
+        Assert.Equal(400, federated.GetProperty("samples").GetInt32());
+        Assert.InRange(federated.GetProperty("accuracy").GetDouble(), 0.3, 1.0);
+        var totals = root.GetProperty("totals");
+        Assert.Equal((2, 2), (totals.GetProperty("rounds").GetInt32(), totals.GetProperty("attempts").GetInt32()));
+        Assert.Equal(federated.GetProperty("accuracy").GetDouble(), totals.GetProperty("finalFederatedAccuracy").GetDouble());
+        var csv = File.ReadAllLines(Path.Combine(Output, "metrics.csv"));
+        Assert.Contains("federated_accuracy", csv[0], StringComparison.Ordinal);
+        Assert.Equal(3, csv.Length - 1);
+    }
+
+    [Fact]
     public async Task Simulate_WhenDatasetIsMissing_ExitsOneNamingThePathAndThePackage()
     {
         // given

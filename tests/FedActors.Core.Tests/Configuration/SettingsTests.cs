@@ -78,27 +78,4 @@ public sealed class SettingsTests
         // then both unknown paths are reported, and dispatcher tuning is allowed
         Assert.Equal(["fedactors.server.fraction_fit", "fedactors.simulaton"], unknown);
     }
-
-    [Fact]
-    public void Defaults_EveryLeafKey_IsPrecededByAComment()
-    {
-        // given reference.conf's text
-        var lines = FedActorsConfig.DefaultsText.Split('\n').Select(l => l.Trim()).ToArray();
-
-        // when each "key = value" line under fedactors is looked at
-        var undocumented = new List<string>();
-        for (var i = 1; i < lines.Length; i++)
-        {
-            var isLeaf = lines[i].Contains(" = ") && !lines[i].StartsWith('#') && !lines[i].StartsWith('"');
-            var previous = lines[..i].Reverse().SkipWhile(string.IsNullOrEmpty).FirstOrDefault() ?? string.Empty;
-            var groupedWithDocumentedKey = previous.Contains(" = ");
-            if (isLeaf && !previous.StartsWith('#') && !groupedWithDocumentedKey && !lines[i].StartsWith("fedactors", StringComparison.Ordinal))
-            {
-                undocumented.Add(lines[i]);
-            }
-        }
-
-        // then none lacks a comment (a key directly under a documented key shares its comment)
-        Assert.Empty(undocumented);
-    }
 }
