@@ -4,6 +4,9 @@ using TorchSharp;
 
 namespace FedActors.Torch.Tests.Training;
 
+// These tests change process-wide state (the native environment, libtorch's thread count) and
+// put it back before they end. They cannot race the other tests: AssemblyInfo.cs turns test
+// parallelization off for the whole assembly.
 public sealed class TorchRuntimeTests
 {
     public TorchRuntimeTests() => TestEnvironment.EnsureTorchInitialized();
@@ -11,16 +14,28 @@ public sealed class TorchRuntimeTests
     [Fact]
     public void Initialize_WhenCalled_SetsTheThreadCountInTheNativeEnvironment()
     {
-        // given
-        var threads = TorchRuntime.ThreadsPerClient;
+        // Catches an Initialize that stops writing libc's environment (Environment.SetEnvironmentVariable
+        // alone changes only .NET's copy on Unix), or writes it only on its first call. The count 3
+        // differs from the 1 that TestEnvironment and a shell's OMP_NUM_THREADS=1 leave there, so
+        // the old form of this test (re-initializing with the current count) could not fail.
+        try
+        {
+            // given
+            const int threads = 3;
 
-        // when
-        TorchRuntime.Initialize(threads);
+            // when
+            TorchRuntime.Initialize(threads);
 
-        // then
-        // libc's getenv sees what OpenMP sees, unlike Environment.GetEnvironmentVariable.
-        Assert.Equal(threads.ToString(), Marshal.PtrToStringUTF8(getenv("OMP_NUM_THREADS")));
-        Assert.Equal(threads.ToString(), Marshal.PtrToStringUTF8(getenv("MKL_NUM_THREADS")));
+            // then
+            // libc's getenv sees what OpenMP sees, unlike Environment.GetEnvironmentVariable.
+            Assert.Equal("3", Marshal.PtrToStringUTF8(getenv("OMP_NUM_THREADS")));
+            Assert.Equal("3", Marshal.PtrToStringUTF8(getenv("MKL_NUM_THREADS")));
+            Assert.Equal(threads, TorchRuntime.ThreadsPerClient);
+        }
+        finally
+        {
+            TorchRuntime.Initialize(1);
+        }
     }
 
     [Fact]
@@ -32,25 +47,43 @@ public sealed class TorchRuntimeTests
 
         // then
         Assert.Equal("threadsPerClient", error.ParamName);
+        Assert.Equal(1, TorchRuntime.ThreadsPerClient);
     }
 
     [Fact]
-    public void ConfigureCurrentThread_WhenCalledOnANewThread_LeavesLibtorchWithOneThreadPerClient()
+    public void ConfigureCurrentThread_WhenTwoThreadsPerClientAreSet_GivesANewTrainingThreadTwoLibtorchThreads()
     {
-        // given
-        var seen = 0;
-
-        // when
-        var thread = new Thread(() =>
+        // Catches a ConfigureCurrentThread that no longer calls torch.set_num_threads (or calls it
+        // with a constant 1): libtorch then keeps the 1 it started with, not the 2 asked for. The old
+        // form of this test expected ThreadsPerClient, which was 1, libtorch's count anyway. The
+        // second thread catches a count that is not lowered again (say, set only when it is not the
+        // default): libtorch 2.10 keeps the count process-wide, so every later training thread
+        // would inherit the two spinning OpenMP threads.
+        try
         {
-            TorchRuntime.ConfigureCurrentThread();
-            seen = torch.get_num_threads();
-        });
-        thread.Start();
-        thread.Join();
+            // given
+            TorchRuntime.Initialize(2);
 
-        // then
-        Assert.Equal(TorchRuntime.ThreadsPerClient, seen);
+            // when
+            var withTwo = FreshThread.Run(ConfiguredThreadCount);
+            TorchRuntime.Initialize(1);
+            var withOne = FreshThread.Run(ConfiguredThreadCount);
+
+            // then
+            Assert.Equal(2, withTwo);
+            Assert.Equal(1, withOne);
+        }
+        finally
+        {
+            TorchRuntime.Initialize(1);
+            FreshThread.Run(ConfiguredThreadCount);
+        }
+    }
+
+    private static int ConfiguredThreadCount()
+    {
+        TorchRuntime.ConfigureCurrentThread();
+        return torch.get_num_threads();
     }
 
     [DllImport("libc")]
