@@ -14,7 +14,9 @@ namespace FedActors.Core.Client;
 /// <para>
 /// Entries beyond the memory budget are spilled to files (safetensors) in the spill folder, least
 /// recently used first, so 10,000 clients with a model-sized state each need disk, not 66 GB of
-/// memory. Thread-safe: clients on different training threads share one store.
+/// memory. A store opened with <see cref="OpenPersistent"/> (a cluster node's) writes every entry
+/// to its folder as it is saved, so the node's clients find their state again after the node
+/// restarts. Thread-safe: clients on different training threads share one store.
 /// </para>
 /// </summary>
 public sealed class ClientStateStore : IDisposable
@@ -25,6 +27,7 @@ public sealed class ClientStateStore : IDisposable
     private readonly long _memoryBudget;
     private readonly string _spillDirectory;
     private readonly bool _ownsSpillDirectory;
+    private readonly bool _persistent;
     private readonly Dictionary<ClientId, List<Slot>> _slots = [];
     private readonly LinkedList<Slot> _inMemory = [];
     private long _bytesInMemory;
@@ -41,6 +44,43 @@ public sealed class ClientStateStore : IDisposable
         _spillDirectory = spillDirectory ?? Path.Combine(Path.GetTempPath(), "fedactors-client-state-" + Guid.NewGuid().ToString("N"));
     }
 
+    private ClientStateStore(long memoryBudgetBytes, string directory, bool persistent)
+        : this(memoryBudgetBytes, directory)
+    {
+        _persistent = persistent;
+    }
+
+    /// <summary>
+    /// Opens the store kept in <paramref name="directory"/>, one folder per client and one file
+    /// per entry (<c>&lt;client&gt;/&lt;round&gt;.safetensors</c>, written atomically), with what earlier runs of
+    /// this node left there.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A file in the folder is not a state entry.</exception>
+    public static ClientStateStore OpenPersistent(string directory, long memoryBudgetBytes)
+    {
+        var store = new ClientStateStore(memoryBudgetBytes, Path.GetFullPath(directory), persistent: true);
+        Directory.CreateDirectory(store._spillDirectory);
+        foreach (var folder in Directory.EnumerateDirectories(store._spillDirectory))
+        {
+            var client = new ClientId(Uri.UnescapeDataString(Path.GetFileName(folder)));
+            var entries = Directory.EnumerateFiles(folder, "*.safetensors")
+                .Select(f => (File: f, Round: int.TryParse(Path.GetFileNameWithoutExtension(f), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var r) ? r : -1))
+                .ToList();
+            if (entries.FirstOrDefault(e => e.Round < 0) is { File: { } stray })
+            {
+                throw new InvalidDataException($"client-state file {stray} is not named <round>.safetensors");
+            }
+
+            store._slots[client] = entries
+                .OrderByDescending(e => e.Round)
+                .Take(GenerationsKept)
+                .Select(e => new Slot(client, new RoundNumber(e.Round)) { File = e.File })
+                .ToList();
+        }
+
+        return store;
+    }
+
     /// <summary>Bytes of state held in memory now.</summary>
     public long BytesInMemory
     {
@@ -53,14 +93,14 @@ public sealed class ClientStateStore : IDisposable
         }
     }
 
-    /// <summary>Entries spilled to disk now.</summary>
+    /// <summary>Entries whose state is on disk only now.</summary>
     public int SpilledEntries
     {
         get
         {
             lock (_gate)
             {
-                return _slots.Values.Sum(list => list.Count(s => s.File is not null));
+                return _slots.Values.Sum(list => list.Count(s => s.State is null));
             }
         }
     }
@@ -102,6 +142,11 @@ public sealed class ClientStateStore : IDisposable
             }
 
             var slot = new Slot(client, round) { State = state, Bytes = SizeOf(state) };
+            if (_persistent)
+            {
+                slot.File = WriteEntry(Path.Combine(_spillDirectory, Uri.EscapeDataString(client.Value)), $"{round.Value:D8}.safetensors", state);
+            }
+
             list.Insert(0, slot);
             _inMemory.AddFirst(slot.Node = new LinkedListNode<Slot>(slot));
             _bytesInMemory += slot.Bytes;
@@ -155,7 +200,7 @@ public sealed class ClientStateStore : IDisposable
     {
         lock (_gate)
         {
-            if (_ownsSpillDirectory && Directory.Exists(_spillDirectory))
+            if (_ownsSpillDirectory && !_persistent && Directory.Exists(_spillDirectory))
             {
                 Directory.Delete(_spillDirectory, recursive: true);
             }
@@ -173,7 +218,30 @@ public sealed class ClientStateStore : IDisposable
             return inMemory;
         }
 
-        return SafetensorsFile.ReadMap(slot.File!).Tensors.WithComparers(StringComparer.Ordinal);
+        try
+        {
+            return SafetensorsFile.ReadMap(slot.File!).Tensors.WithComparers(StringComparer.Ordinal);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"client {slot.Client}'s kept state from round {slot.Round} cannot be read: {e.Message}", e);
+        }
+    }
+
+    // Into a temporary file renamed into place: a crash leaves the previous entry whole.
+    private static string WriteEntry(string folder, string name, ImmutableSortedDictionary<string, Parameters> state)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, name);
+        var temporary = path + ".tmp";
+        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+        {
+            SafetensorsFile.WriteMap(stream, state);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temporary, path, overwrite: true);
+        return path;
     }
 
     private void Remove(List<Slot> list, Slot slot)
@@ -196,13 +264,10 @@ public sealed class ClientStateStore : IDisposable
         while (_bytesInMemory > _memoryBudget && _inMemory.Last is { } oldest)
         {
             var slot = oldest.Value;
-            Directory.CreateDirectory(_spillDirectory);
-            var file = Path.Combine(_spillDirectory, $"{_spillCounter++:D8}.safetensors");
-            SafetensorsFile.WriteMap(file, slot.State!);
+            slot.File ??= WriteEntry(_spillDirectory, $"spilled-{_spillCounter++:D8}.safetensors", slot.State!);
             _inMemory.RemoveLast();
             _bytesInMemory -= slot.Bytes;
             slot.State = null;
-            slot.File = file;
         }
     }
 
