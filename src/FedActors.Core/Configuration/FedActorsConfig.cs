@@ -50,8 +50,7 @@ public static class FedActorsConfig
     /// system that a host app built without <see cref="Load"/>: Akka.Cluster.Tools does the same
     /// with its own reference file.
     /// </summary>
-    public static Config WithDefaults(Config config) =>
-        config.HasPath("fedactors.run.rounds") ? config : config.WithFallback(Defaults);
+    public static Config WithDefaults(Config config) => config.IsEmpty ? Defaults : config.WithFallback(Defaults);
 
     /// <summary>Reads a reference file that <paramref name="assembly"/> embeds as <paramref name="resourceName"/>: how each layer ships its own defaults.</summary>
     /// <exception cref="InvalidOperationException">The resource is missing (a build error).</exception>

@@ -78,4 +78,19 @@ public sealed class SettingsTests
         // then both unknown paths are reported, and dispatcher tuning is allowed
         Assert.Equal(["fedactors.server.fraction_fit", "fedactors.simulaton"], unknown);
     }
+
+    [Fact]
+    public void Create_FromAHostAppsActorSystemWithoutFedActorsConfig_FallsBackOnTheEmbeddedDefaults()
+    {
+        // given an actor system a host app built with a few keys of its own, none of the defaults
+        using var system = Akka.Actor.ActorSystem.Create("host-app", ConfigurationFactory.ParseString("fedactors.run.rounds = 7"));
+
+        // when the settings are read from it
+        var server = RoundCoordinatorSettings.Create(system);
+        var clients = ClientSupervisorSettings.Create(system);
+
+        // then its own key wins and every other key has its default
+        Assert.Equal((7, 42, 2), (server.Rounds, server.Seed, server.MinFitClients));
+        Assert.Equal(TimeSpan.FromSeconds(2), clients.RegistrationRetry);
+    }
 }
