@@ -42,6 +42,29 @@ public sealed class RoundCoordinatorTests : CoordinatorTestKit
     }
 
     [Fact]
+    public void Round_AfterTheFirst_SendsThePreviousRoundsAggregateNotTheInitialModel()
+    {
+        // given a three-round run from an all-zero model
+        var (coordinator, listener) = StartCoordinator(Settings() with { Rounds = 3 });
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
+        var sent = new List<FitRequest>();
+
+        // when, each round, the clients answer with models whose weighted mean is 10 times the round
+        for (var round = 1; round <= 3; round++)
+        {
+            sent.Add(Answer(clients[0], "c1", TestParameters.Filled(10f * round), samples: 2));
+            Answer(clients[1], "c2", TestParameters.Filled((10f * round) - 3), samples: 1);
+            Answer(clients[2], "c3", TestParameters.Filled((10f * round) + 3), samples: 1);
+            listener.ExpectMsg<RoundCompleted>();
+        }
+
+        // then round 1 starts from the initial model and round N from round N-1's aggregate
+        Assert.Equal([1, 2, 3], sent.Select(r => r.Round.Value));
+        Assert.Equal([0f, 10f, 20f], sent.Select(r => Assert.Single(r.Global.Values.ToArray().Distinct())));
+        Assert.All(listener.ExpectMsg<RunCompleted>().Final.Values.ToArray(), v => Assert.Equal(30f, v));
+    }
+
+    [Fact]
     public void Round_WhenOneClientTimesOut_AggregatesTheRestAndNamesIt()
     {
         // given three clients of which c3 never answers
