@@ -110,6 +110,21 @@ public sealed class PhaseRunTests
     }
 
     [Fact]
+    public void Phase_WhenAClientReportsItsTrainerWasCancelledAtTheDeadline_DropsItAsTimedOut()
+    {
+        // given two clients asked to share keys
+        var share = new PhaseRun(ShareSpec(Ids("c1", "c2"), minReplies: 1), Round, 1);
+
+        // when c1's report that its token fired arrives before the phase's own deadline tick, and c2 crashed
+        var cancelled = share.Take(new ClientFailed(Id("c1"), Round, 1, Share, "cancelled at the deadline (00:00:05)", Cancelled: true));
+        var crashed = share.Take(new ClientFailed(Id("c2"), Round, 1, Share, "out of memory", Cancelled: false));
+
+        // then c1 timed out, as it would have at the tick, and only c2 failed
+        Assert.Equal((DropReason.TimedOut, DropReason.Failed), (cancelled!.Reason, crashed!.Reason));
+        Assert.Contains("cancelled at the deadline", cancelled.Detail);
+    }
+
+    [Fact]
     public void Phase_WhenAReplyBelongsToAnotherPhaseRoundOrAttempt_DoesNotAnswerIt()
     {
         // given the share-keys phase of round 4, attempt 2
