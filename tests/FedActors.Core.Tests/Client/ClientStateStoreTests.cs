@@ -10,7 +10,7 @@ public sealed class ClientStateStoreTests : IDisposable
 {
     private static readonly ClientId C1 = new("c1");
 
-    private readonly string _spill = Path.Combine(Path.GetTempPath(), "fedactors-state-test-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _spill = new();
 
     [Fact]
     public void Load_WhenTheClientKeptNothing_ReturnsAnEmptyState()
@@ -94,7 +94,7 @@ public sealed class ClientStateStoreTests : IDisposable
     public void Save_BeyondTheMemoryBudget_SpillsToDiskAndReadsBackBitForBit()
     {
         // given a budget below one client's state (24 bytes), and states with values that must survive exactly
-        using var store = new ClientStateStore(memoryBudgetBytes: 16, _spill);
+        using var store = new ClientStateStore(memoryBudgetBytes: 16, _spill.Path);
         float[] special = [BitConverter.Int32BitsToSingle(0x7FC0_1234), -0f, float.Epsilon, float.MaxValue, float.NegativeInfinity, 1f / 3];
         var written = Enumerable.Range(0, 3).Select(i => special.Select(v => i == 0 ? v : v * (i + 1)).ToArray()).ToArray();
 
@@ -107,7 +107,7 @@ public sealed class ClientStateStoreTests : IDisposable
         // then entries spilled to files, memory stays within the budget, and each reads back with the same bits
         Assert.True(store.SpilledEntries > 0, $"{store.SpilledEntries} entries spilled");
         Assert.True(store.BytesInMemory <= 16, $"{store.BytesInMemory} bytes in memory");
-        Assert.NotEmpty(Directory.EnumerateFiles(_spill));
+        Assert.NotEmpty(Directory.EnumerateFiles(_spill.Path));
         for (var i = 0; i < written.Length; i++)
         {
             var read = store.Load(new ClientId($"c{i}"), new RoundNumber(2))["w"];
@@ -139,13 +139,7 @@ public sealed class ClientStateStoreTests : IDisposable
         Assert.Empty(restored.Load(new ClientId("c3"), new RoundNumber(3)));
     }
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_spill))
-        {
-            Directory.Delete(_spill, recursive: true);
-        }
-    }
+    public void Dispose() => _spill.Dispose();
 
     private static ImmutableSortedDictionary<string, Parameters> State(float value) => Map(("w", TestParameters.Filled(value)));
 
