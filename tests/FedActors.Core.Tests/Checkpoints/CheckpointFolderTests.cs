@@ -37,14 +37,14 @@ public sealed class CheckpointFolderTests : IDisposable
         // then every part is as saved
         Assert.Empty(skipped);
         Assert.Equal(3, loaded.Server.Round.Value);
-        Assert.Equal(Bits(saved.Server.Global), Bits(loaded.Server.Global));
+        Assert.Equal(TestParameters.Bits(saved.Server.Global), TestParameters.Bits(loaded.Server.Global));
         Assert.Equal(Json(saved.Server.History), Json(loaded.Server.History));
-        Assert.Equal(Bits(saved.Server.Strategy.Tensors["velocity"]), Bits(loaded.Server.Strategy.Tensors["velocity"]));
+        Assert.Equal(TestParameters.Bits(saved.Server.Strategy.Tensors["velocity"]), TestParameters.Bits(loaded.Server.Strategy.Tensors["velocity"]));
         Assert.Equal(saved.Server.Strategy.Scalars, loaded.Server.Strategy.Scalars);
         Assert.Equal(
             saved.ClientStates.Select(e => (e.Client.Value, e.Round.Value, string.Join(",", e.State.Keys))),
             loaded.ClientStates.OrderBy(e => e.Client).Select(e => (e.Client.Value, e.Round.Value, string.Join(",", e.State.Keys))));
-        Assert.Equal(Bits(saved.ClientStates[0].State["drift"]), Bits(loaded.ClientStates.Single(e => e.Client.Value == "c1").State["drift"]));
+        Assert.Equal(TestParameters.Bits(saved.ClientStates[0].State["drift"]), TestParameters.Bits(loaded.ClientStates.Single(e => e.Client.Value == "c1").State["drift"]));
         Assert.Equal(saved.Run, loaded.Run);
     }
 
@@ -189,10 +189,10 @@ public sealed class CheckpointFolderTests : IDisposable
             new RoundNumber(round),
             TestParameters.Of(round, -0f, float.Epsilon, 1f / 3, float.MaxValue, -round),
             [record],
-            new StrategyState(Tensors(("velocity", TestParameters.Filled(-round))), Scalars(("steps", round))));
+            new StrategyState(TestParameters.Named(("velocity", TestParameters.Filled(-round))), Scalars(("steps", round))));
         ClientStateEntry[] clients =
         [
-            new(c1, new RoundNumber(round), Tensors(("drift", TestParameters.Filled(round / 7f)))),
+            new(c1, new RoundNumber(round), TestParameters.Named(("drift", TestParameters.Filled(round / 7f)))),
             new(c2, new RoundNumber(round - 1), NamedTensors.Empty),
         ];
         var run = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("config-hash", $"hash-{round}")]);
@@ -222,13 +222,8 @@ public sealed class CheckpointFolderTests : IDisposable
                 $"{Path.GetRelativePath(_folder.Path, f)} {Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(f)))} {File.GetLastWriteTimeUtc(f).Ticks}"))
             .ToList();
 
-    private static ImmutableSortedDictionary<string, Parameters> Tensors(params (string Name, Parameters Value)[] entries) =>
-        entries.ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
-
     private static ImmutableSortedDictionary<string, double> Scalars(params (string Name, double Value)[] entries) =>
         entries.ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
-
-    private static int[] Bits(Parameters p) => p.Values.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
 
     private static string Json(ImmutableArray<RoundRecord> history) => JsonSerializer.Serialize(history.Select(r => r.WithoutTimings()));
 }

@@ -101,7 +101,7 @@ public sealed class ClientStateStoreTests : IDisposable
         // when three clients save
         for (var i = 0; i < written.Length; i++)
         {
-            store.Save(new ClientId($"c{i}"), new RoundNumber(1), Map(("w", TestParameters.Of(written[i]))));
+            store.Save(new ClientId($"c{i}"), new RoundNumber(1), TestParameters.Named(("w", TestParameters.Of(written[i]))));
         }
 
         // then entries spilled to files, memory stays within the budget, and each reads back with the same bits
@@ -111,7 +111,7 @@ public sealed class ClientStateStoreTests : IDisposable
         for (var i = 0; i < written.Length; i++)
         {
             var read = store.Load(new ClientId($"c{i}"), new RoundNumber(2))["w"];
-            Assert.Equal(Bits(written[i]), Bits(read.Values.ToArray()));
+            Assert.Equal(TestParameters.Bits(TestParameters.Of(written[i])), TestParameters.Bits(read));
             Assert.True(read.Layout.Matches(TestParameters.Layout));
         }
     }
@@ -123,7 +123,7 @@ public sealed class ClientStateStoreTests : IDisposable
         using var store = new ClientStateStore(1 << 20);
         store.Save(C1, new RoundNumber(1), State(1f));
         store.Save(C1, new RoundNumber(2), State(2f));
-        store.Save(new ClientId("c2"), new RoundNumber(1), Map(("a", TestParameters.Filled(5f)), ("b", TestParameters.Filled(6f))));
+        store.Save(new ClientId("c2"), new RoundNumber(1), TestParameters.Named(("a", TestParameters.Filled(5f)), ("b", TestParameters.Filled(6f))));
         store.Save(new ClientId("c3"), new RoundNumber(3), State(3f));
 
         // when a checkpoint after round 2 takes a snapshot, and a fresh store restores it
@@ -141,12 +141,7 @@ public sealed class ClientStateStoreTests : IDisposable
 
     public void Dispose() => _spill.Dispose();
 
-    private static ImmutableSortedDictionary<string, Parameters> State(float value) => Map(("w", TestParameters.Filled(value)));
-
-    private static ImmutableSortedDictionary<string, Parameters> Map(params (string Name, Parameters Value)[] entries) =>
-        entries.ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
+    private static ImmutableSortedDictionary<string, Parameters> State(float value) => TestParameters.Named(("w", TestParameters.Filled(value)));
 
     private static float ValueOf(ImmutableSortedDictionary<string, Parameters> state) => state["w"].Values[0];
-
-    private static int[] Bits(float[] values) => values.Select(BitConverter.SingleToInt32Bits).ToArray();
 }

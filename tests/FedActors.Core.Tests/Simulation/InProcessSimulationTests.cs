@@ -176,7 +176,7 @@ public sealed class InProcessSimulationTests
         Assert.Equal(Comparable(expected.History), Comparable(actual.History));
     }
 
-    private static int[] Bits(RunOutcome outcome) => outcome.FinalParameters!.Values.ToArray().Select(BitConverter.SingleToInt32Bits).ToArray();
+    private static int[] Bits(RunOutcome outcome) => TestParameters.Bits(outcome.FinalParameters!);
 
     // Records hold ImmutableArrays, whose equality is by reference: compare their JSON instead.
     private static List<string> Comparable(IEnumerable<RoundRecord> history) =>

@@ -41,7 +41,7 @@ internal sealed class ServerMomentum(float beta = 0.9f) : IStrategy
     public StrategyState ExportState() => _velocity is null
         ? StrategyState.Empty
         : new StrategyState(
-            ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("velocity", _velocity)]),
+            TestParameters.Named(("velocity", _velocity)),
             ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("steps", (double)_steps)]));
 
     public void ImportState(StrategyState state)

@@ -31,10 +31,9 @@ internal sealed class StatefulTrainer(ITrainer inner) : ITrainer
             updated[i] += 0.5f * drift[i];
         }
 
-        var state = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [
-            KeyValuePair.Create("drift", Parameters.Wrap(task.Global.Layout, nextDrift)),
-            KeyValuePair.Create("fits", Parameters.Wrap(CounterLayout, [FitsIn(task.ClientState) + 1])),
-        ]);
+        var state = TestParameters.Named(
+            ("drift", Parameters.Wrap(task.Global.Layout, nextDrift)),
+            ("fits", Parameters.Wrap(CounterLayout, [FitsIn(task.ClientState) + 1])));
         return fit with { Updated = Parameters.Wrap(task.Global.Layout, updated), ClientState = state };
     }
 
