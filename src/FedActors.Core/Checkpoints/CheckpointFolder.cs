@@ -16,17 +16,20 @@ namespace FedActors.Core.Checkpoints;
 /// A run's checkpoint folder (<c>fedactors.run.checkpoint-directory</c>): one subfolder per
 /// completed round, <c>round-000005/</c>, holding the global model, the strategy's state and the
 /// clients' kept state as safetensors, the history as JSON, and a manifest with the SHA-256 of
-/// each file. A checkpoint is written into a temporary folder and renamed into place, so a crash
-/// in the middle of a write leaves the previous checkpoint whole; <see cref="LoadNewest"/> takes
-/// the newest checkpoint whose every file matches its manifest. The two newest are kept.
+/// each file, whose own SHA-256 is in <c>checkpoint.sha256</c> (the manifest's round, strategy
+/// scalars and run identity are hashed nowhere else). A checkpoint is written into a temporary
+/// folder and renamed into place, so a crash in the middle of a write leaves the previous
+/// checkpoint whole; <see cref="LoadNewest"/> takes the newest checkpoint whose every file,
+/// manifest included, matches its hash. The two newest are kept.
 /// </summary>
 public sealed class CheckpointFolder
 {
     /// <summary>The manifest's format; a checkpoint of another format is refused, not misread.</summary>
-    public const int FormatVersion = 1;
+    public const int FormatVersion = 2;
 
     private const string Prefix = "round-";
     private const string ManifestFile = "checkpoint.json";
+    private const string ManifestHashFile = "checkpoint.sha256";
     private const string GlobalFile = "global.safetensors";
     private const string StrategyFile = "strategy.safetensors";
     private const string ClientStateFile = "client-state.safetensors";
@@ -68,7 +71,8 @@ public sealed class CheckpointFolder
                 ["run"] = JsonSerializer.SerializeToNode(checkpoint.Run.ToDictionary()),
                 ["sha256"] = hashes,
             };
-            WriteFile(temporary, ManifestFile, s => s.Write(Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }))));
+            var manifestHash = WriteFile(temporary, ManifestFile, s => s.Write(Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }))));
+            WriteFile(temporary, ManifestHashFile, s => s.Write(Encoding.ASCII.GetBytes(manifestHash)));
 
             var final = System.IO.Path.Combine(Path, name);
             if (Directory.Exists(final))
@@ -123,7 +127,7 @@ public sealed class CheckpointFolder
     }
 
     /// <summary>Reads the checkpoint in <paramref name="folder"/>, checking every file against its manifest.</summary>
-    /// <exception cref="InvalidDataException">A file is missing, truncated, altered or of another format.</exception>
+    /// <exception cref="InvalidDataException">A file (the manifest included) is missing, truncated, altered or of another format.</exception>
     public static Checkpoint Load(string folder)
     {
         var manifestPath = System.IO.Path.Combine(folder, ManifestFile);
@@ -132,7 +136,19 @@ public sealed class CheckpointFolder
             throw new InvalidDataException($"{ManifestFile} is missing (the write did not finish)");
         }
 
-        var manifest = JsonNode.Parse(File.ReadAllText(manifestPath)) as JsonObject ?? throw new InvalidDataException($"{ManifestFile} is not a JSON object");
+        var manifestHashPath = System.IO.Path.Combine(folder, ManifestHashFile);
+        if (!File.Exists(manifestHashPath))
+        {
+            throw new InvalidDataException($"{ManifestHashFile} is missing (the write did not finish, or a FedActors older than checkpoint format {FormatVersion} wrote it)");
+        }
+
+        var manifestBytes = File.ReadAllBytes(manifestPath);
+        if (!string.Equals(Convert.ToHexString(SHA256.HashData(manifestBytes)), File.ReadAllText(manifestHashPath).Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            throw new InvalidDataException($"{ManifestFile} does not match the SHA-256 in {ManifestHashFile} (truncated or altered)");
+        }
+
+        var manifest = JsonNode.Parse(manifestBytes) as JsonObject ?? throw new InvalidDataException($"{ManifestFile} is not a JSON object");
         var format = (int?)manifest["format"] ?? 0;
         if (format != FormatVersion)
         {

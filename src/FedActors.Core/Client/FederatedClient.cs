@@ -121,8 +121,9 @@ public sealed class FederatedClient : ReceiveActor, IWithTimers
 
     private void SendRegistration()
     {
-        _coordinator.Tell(new RegisterClient(_id));
+        // The retry exists before the registration leaves, so whoever sees a registration can rely on it.
         Timers.StartSingleTimer(RetryTimerKey, RetryRegistration.Instance, _registrationRetry);
+        _coordinator.Tell(new RegisterClient(_id));
     }
 
     private void Fit(FitRequest request)

@@ -57,7 +57,9 @@ internal sealed class PhaseRun
 
         if (reply is ClientFailed failed)
         {
-            Tracker.Drop(reply.Client, DropReason.Failed, failed.Reason);
+            // A trainer that honoured its token stopped at the deadline: that is a time-out, whether
+            // its report or the phase's own deadline tick comes first.
+            Tracker.Drop(reply.Client, failed.Cancelled ? DropReason.TimedOut : DropReason.Failed, failed.Reason);
             return Tracker.Drops.First(d => d.Client == reply.Client);
         }
 

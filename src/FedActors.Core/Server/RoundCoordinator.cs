@@ -99,6 +99,15 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     /// <inheritdoc />
     protected override void PreStart()
     {
+        // A checkpoint of the last round (a finished run, resumed again) has nothing left to train.
+        if (_start.Resume is { } resume && resume.Round.Value >= _settings.Rounds)
+        {
+            _log.Info("The checkpoint is of round {Round}, the run's last ({Rounds} rounds): nothing left to train", resume.Round, _settings.Rounds);
+            _listener.Tell(new RunCompleted(_history.ToImmutable(), _global));
+            Finished();
+            return;
+        }
+
         if (_evaluator is not null)
         {
             _evaluationWorker = Context.ActorOf(CentralEvaluationWorker.Props(_evaluator, TrainingDispatcher), "central-evaluation");

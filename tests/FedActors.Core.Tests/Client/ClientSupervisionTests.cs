@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using FedActors.Core.Client;
@@ -22,8 +23,8 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
     public void Client_WhenItsTrainerThrows_IsRestartedAndTheRoundCompletesWithoutIt()
     {
         // given three clients, where c2's trainer throws in round 1 only
-        var listener = StartRun(rounds: 2, (id, task) =>
-            id == "c2" && task.Round.Value == 1 ? new InvalidOperationException("disk full") : null);
+        var listener = StartRun(rounds: 2, Scripted((id, task) =>
+            id == "c2" && task.Round.Value == 1 ? new InvalidOperationException("disk full") : null));
 
         // when the run proceeds
         var round1 = listener.ExpectMsg<RoundCompleted>().Record;
@@ -43,8 +44,8 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
     public async Task Client_WhenItFailsInAWayRestartCannotCure_IsStoppedAndDroppedFromTheRound()
     {
         // given three clients, where c3's trainer reports bad configuration
-        var listener = StartRun(rounds: 1, (id, _) =>
-            id == "c3" ? new ConfigurationException("no data shard for c3") : null);
+        var listener = StartRun(rounds: 1, Scripted((id, _) =>
+            id == "c3" ? new ConfigurationException("no data shard for c3") : null));
 
         // when the round completes
         var round1 = listener.ExpectMsg<RoundCompleted>().Record;
@@ -56,7 +57,32 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
             Sys.ActorSelection("/user/clients/c3").ResolveOne(TimeSpan.FromSeconds(3)));
     }
 
-    private Akka.TestKit.TestProbe StartRun(int rounds, Func<string, FitTask, Exception?> fault)
+    [Fact]
+    public void Client_WhenSupervisionRestartsIt_FindsTheStateItKeptBeforeTheRestart()
+    {
+        // given three rounds of clients that count their fits in their kept state, c1's trainer throwing once, in round 2
+        var seen = new ConcurrentQueue<(string Client, int Round, int FitsBefore)>();
+        var listener = StartRun(rounds: 3, id => new StatefulTrainer(new ScriptedTrainer(1f, 10, task =>
+        {
+            seen.Enqueue((id.Value, task.Round.Value, StatefulTrainer.FitsIn(task.ClientState)));
+            return id.Value == "c1" && task.Round.Value == 2 ? new InvalidOperationException("disk full") : null;
+        })));
+
+        // when the run proceeds
+        var rounds = new[] { listener.ExpectMsg<RoundCompleted>(), listener.ExpectMsg<RoundCompleted>(), listener.ExpectMsg<RoundCompleted>() };
+        listener.ExpectMsg<RunCompleted>();
+
+        // then the restarted c1 starts round 3 from the one fit it kept before the restart, and c2 from its two
+        Assert.Equal(DropReason.Failed, Assert.Single(rounds[1].Record.Dropped).Reason);
+        var c1 = seen.Where(s => s.Client == "c1").OrderBy(s => s.Round).Select(s => (s.Round, s.FitsBefore));
+        Assert.Equal([(1, 0), (2, 1), (3, 1)], c1);
+        Assert.Equal(2, seen.Single(s => s.Client == "c2" && s.Round == 3).FitsBefore);
+    }
+
+    private static Func<ClientId, ITrainer> Scripted(Func<string, FitTask, Exception?> fault) =>
+        id => new ScriptedTrainer(1f, 10, task => fault(id.Value, task));
+
+    private Akka.TestKit.TestProbe StartRun(int rounds, Func<ClientId, ITrainer> trainers)
     {
         var settings = RoundCoordinatorSettings.Create(Sys) with
         {
@@ -71,8 +97,7 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
 
         var ids = new[] { "c1", "c2", "c3" }.Select(i => new ClientId(i)).ToList();
         Sys.ActorOf(
-            ClientSupervisor.Props(ClientSupervisorSettings.Create(Sys), coordinator, ids, id =>
-                new ScriptedTrainer(1f, 10, task => fault(id.Value, task)), new ClientStateStore(1 << 20)),
+            ClientSupervisor.Props(ClientSupervisorSettings.Create(Sys), coordinator, ids, trainers, new ClientStateStore(1 << 20)),
             "clients");
         return listener;
     }

@@ -13,16 +13,13 @@ namespace FedActors.Core.Tests.Server;
 /// The round state machine against scripted clients (TestProbes), with every message through
 /// the serializer and deadlines on virtual time.
 /// </summary>
-public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
+public sealed class RoundCoordinatorTests : CoordinatorTestKit
 {
-    private static readonly TimeSpan RoundTimeout = TimeSpan.FromSeconds(30);
-
+    // The test event listener lets a test wait for a log line (EventFilter) where nothing else shows the state it waits for.
     public RoundCoordinatorTests()
-        : base(TestConfigs.VirtualTime())
+        : base(TestConfigs.VirtualTime("akka.loggers = [\"Akka.TestKit.TestEventListener, Akka.TestKit\"]"))
     {
     }
-
-    private TestScheduler VirtualClock => (TestScheduler)Sys.Scheduler;
 
     [Fact]
     public void Round_WhenAllClientsAnswer_SetsTheSampleWeightedMeanAsTheGlobalModel()
@@ -42,6 +39,29 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         Assert.Empty(record.Dropped);
         var final = listener.ExpectMsg<RunCompleted>().Final;
         Assert.All(final.Values.ToArray(), v => Assert.Equal(3f, v));
+    }
+
+    [Fact]
+    public void Round_AfterTheFirst_SendsThePreviousRoundsAggregateNotTheInitialModel()
+    {
+        // given a three-round run from an all-zero model
+        var (coordinator, listener) = StartCoordinator(Settings() with { Rounds = 3 });
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
+        var sent = new List<FitRequest>();
+
+        // when, each round, the clients answer with models whose weighted mean is 10 times the round
+        for (var round = 1; round <= 3; round++)
+        {
+            sent.Add(Answer(clients[0], "c1", TestParameters.Filled(10f * round), samples: 2));
+            Answer(clients[1], "c2", TestParameters.Filled((10f * round) - 3), samples: 1);
+            Answer(clients[2], "c3", TestParameters.Filled((10f * round) + 3), samples: 1);
+            listener.ExpectMsg<RoundCompleted>();
+        }
+
+        // then round 1 starts from the initial model and round N from round N-1's aggregate
+        Assert.Equal([1, 2, 3], sent.Select(r => r.Round.Value));
+        Assert.Equal([0f, 10f, 20f], sent.Select(r => Assert.Single(r.Global.Values.ToArray().Distinct())));
+        Assert.All(listener.ExpectMsg<RunCompleted>().Final.Values.ToArray(), v => Assert.Equal(30f, v));
     }
 
     [Fact]
@@ -79,7 +99,7 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         listener.ExpectMsg<RoundCompleted>();
 
         // when its round-1 update arrives during round 2
-        clients[2].Send(coordinator, new FitResult(new ClientId("c3"), late.Round, late.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
+        clients[2].Send(coordinator, FitResultFor("c3", late, TestParameters.Filled(100f)));
         Answer(clients[0], "c1", TestParameters.Filled(2f), samples: 1);
         Answer(clients[1], "c2", TestParameters.Filled(2f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(2f), samples: 1);
@@ -178,8 +198,8 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var impostor = CreateTestProbe();
 
         // when the impostor sends a poisoned model in c1's name, then the real clients answer
-        impostor.Send(coordinator, new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1000f), 1000, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
-        clients[0].Reply(new FitResult(new ClientId("c1"), request.Round, request.Attempt, TestParameters.Filled(1f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
+        impostor.Send(coordinator, FitResultFor("c1", request, TestParameters.Filled(1000f), 1000));
+        clients[0].Reply(FitResultFor("c1", request, TestParameters.Filled(1f)));
         Answer(clients[1], "c2", TestParameters.Filled(1f), samples: 1);
         Answer(clients[2], "c3", TestParameters.Filled(1f), samples: 1);
 
@@ -196,7 +216,7 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var clients = RegisterClients(coordinator, "c1", "c2", "c3");
         Answer(clients[0], "c1", TestParameters.Filled(1f), samples: 1);
         var request = clients[1].ExpectMsg<FitRequest>();
-        clients[1].Reply(new ClientFailed(new ClientId("c2"), request.Round, request.Attempt, "fit", "out of memory", Cancelled: false));
+        clients[1].Reply(FailureFor("c2", request, "out of memory"));
         clients[2].ExpectMsg<FitRequest>();
 
         // when the third client stops
@@ -267,9 +287,9 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         var retry = clients[1].ExpectMsg<FitRequest>();
 
         // when c2's answer to attempt 1 arrives during attempt 2, then everybody answers attempt 2
-        clients[1].Send(coordinator, new FitResult(new ClientId("c2"), stale.Round, stale.Attempt, TestParameters.Filled(100f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
+        clients[1].Send(coordinator, FitResultFor("c2", stale, TestParameters.Filled(100f)));
         Answer(clients[0], "c1", TestParameters.Filled(3f), samples: 1);
-        clients[1].Reply(new FitResult(new ClientId("c2"), retry.Round, retry.Attempt, TestParameters.Filled(3f), 1, 0, 0, NamedTensors.Empty, NamedTensors.NoHyperparameters));
+        clients[1].Reply(FitResultFor("c2", retry, TestParameters.Filled(3f)));
         Answer(clients[2], "c3", TestParameters.Filled(3f), samples: 1);
 
         // then attempt 2 aggregates only its own updates
@@ -341,35 +361,59 @@ public sealed class RoundCoordinatorTests : Akka.TestKit.Xunit2.TestKit
         }
     }
 
-    private RoundCoordinatorSettings Settings() => RoundCoordinatorSettings.Create(Sys) with
+    [Fact]
+    public void Retry_WhenRegistrationsFellBelowTheMinimum_KeepsCountingAttempts()
     {
-        Rounds = 1,
-        MinAvailableClients = 3,
-        FractionFit = 1.0,
-        MinFitClients = 2,
-        RoundTimeout = RoundTimeout,
-        AcceptFailures = false,
-        MaxRoundRetries = 0,
-    };
+        // given min-available 3, min-fit 3, one retry, and a first attempt that fails because c3 stops
+        var (coordinator, _) = StartCoordinator(Settings() with { MaxRoundRetries = 1, MinFitClients = 3 });
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
+        Answer(clients[0], "c1", TestParameters.Filled(1f));
+        Answer(clients[1], "c2", TestParameters.Filled(1f));
+        clients[2].ExpectMsg<FitRequest>();
+        EventFilter.Warning(contains: "waiting").ExpectOne(() => Sys.Stop(clients[2].Ref));
 
-    private (IActorRef Coordinator, TestProbe Listener) StartCoordinator(RoundCoordinatorSettings settings, Training.ICentralEvaluator? evaluator = null)
-    {
-        var listener = CreateTestProbe("listener");
-        var coordinator = Sys.ActorOf(RoundCoordinator.Props(settings, new FedAvg(), TestParameters.Filled(0f), evaluator, listener.Ref));
-        return (coordinator, listener);
+        // when c3 comes back
+        Register(coordinator, "c3");
+
+        // then the round runs again as attempt 2, not as a fresh attempt 1
+        Assert.Equal(2, clients[0].ExpectMsg<FitRequest>().Attempt);
     }
 
-    private TestProbe[] RegisterClients(IActorRef coordinator, params string[] ids) => ids.Select(id =>
+    [Fact]
+    public void Validation_WithANormBound_BoundsTheUpdateNotTheWeights()
     {
-        var probe = CreateTestProbe(id);
-        probe.Send(coordinator, new RegisterClient(new ClientId(id)));
-        probe.ExpectMsg<ClientRegistered>();
-        return probe;
-    }).ToArray();
+        // given a global model of 100s and a norm bound of 10
+        var (coordinator, listener) = StartCoordinator(Settings() with { MaxUpdateNorm = 10, MinFitClients = 1, AcceptFailures = true }, initial: TestParameters.Filled(100f));
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
 
-    private static void Answer(TestProbe client, string id, Parameters updated, int samples)
+        // when c1 moves every weight by 1 (update norm 2.45, weights' norm 247) and c2 moves them to 0 (update norm 245)
+        Answer(clients[0], "c1", TestParameters.Filled(101f));
+        Answer(clients[1], "c2", TestParameters.Filled(0f));
+        Answer(clients[2], "c3", TestParameters.Filled(99f));
+
+        // then the small update counts and the large one is dropped
+        var record = listener.ExpectMsg<RoundCompleted>().Record;
+        Assert.Equal(["c1", "c3"], record.Answered.Select(c => c.Value));
+        Assert.Equal("c2", Assert.Single(record.Dropped).Client.Value);
+    }
+
+    [Fact]
+    public void FirstRoundRetry_WithoutACentralEvaluator_WaitsForMinAvailableNotForEveryClient()
     {
-        var request = client.ExpectMsg<FitRequest>();
-        client.Reply(new FitResult(new ClientId(id), request.Round, request.Attempt, updated, samples, 0.5, 0.5, NamedTensors.Empty, NamedTensors.NoHyperparameters));
+        // given four simulated clients, min-available 3 and a first attempt in which c4 and c3 stop
+        var (coordinator, _) = StartCoordinator(Settings() with { MaxRoundRetries = 1, MinFitClients = 3 }, clientsBeforeFirstRound: 4);
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3", "c4");
+        Answer(clients[0], "c1", TestParameters.Filled(1f));
+        Answer(clients[1], "c2", TestParameters.Filled(1f));
+        clients[2].ExpectMsg<FitRequest>();
+        clients[3].ExpectMsg<FitRequest>();
+        Sys.Stop(clients[3].Ref);
+        EventFilter.Warning(contains: "waiting").ExpectOne(() => Sys.Stop(clients[2].Ref));
+
+        // when only c3 comes back (3 registered: min-available, not all four)
+        Register(coordinator, "c3");
+
+        // then the retry starts
+        clients[0].ExpectMsg<FitRequest>();
     }
 }

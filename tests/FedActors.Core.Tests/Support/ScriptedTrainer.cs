@@ -5,14 +5,19 @@ namespace FedActors.Core.Tests.Support;
 
 /// <summary>
 /// A pure-C# trainer with a scripted behaviour: it moves every parameter a fixed share of the
-/// way towards a client-specific target, plus seeded noise (so seeds matter), or runs a
-/// scripted fault.
+/// way towards a client-specific target, plus seeded noise (so seeds matter). A script runs
+/// first, with the fit's cancellation token: it may block, throw, or return a fault to throw.
 /// </summary>
-internal sealed class ScriptedTrainer(float target, int sampleCount, Func<FitTask, Exception?>? fault = null) : ITrainer
+internal sealed class ScriptedTrainer(float target, int sampleCount, Func<FitTask, CancellationToken, Exception?>? script) : ITrainer
 {
+    public ScriptedTrainer(float target, int sampleCount, Func<FitTask, Exception?>? fault = null)
+        : this(target, sampleCount, fault is null ? null : (task, _) => fault(task))
+    {
+    }
+
     public LocalFit Fit(FitTask task, CancellationToken cancellation)
     {
-        if (fault?.Invoke(task) is { } e)
+        if (script?.Invoke(task, cancellation) is { } e)
         {
             throw e;
         }

@@ -17,4 +17,11 @@ internal static class TestParameters
 
     /// <summary>Parameters of <see cref="Layout"/> with every value <paramref name="value"/>.</summary>
     public static Parameters Filled(float value) => Of(Enumerable.Repeat(value, Layout.TotalLength).ToArray());
+
+    /// <summary>Each value's bits, so that NaN payloads and -0 compare exactly.</summary>
+    public static int[] Bits(Parameters parameters) => [.. parameters.Values.ToArray().Select(BitConverter.SingleToInt32Bits)];
+
+    /// <summary>A map of named tensors (a client's state, a strategy's tensors), ordinal like every such map.</summary>
+    public static ImmutableSortedDictionary<string, Parameters> Named(params (string Name, Parameters Value)[] entries) =>
+        entries.ToImmutableSortedDictionary(e => e.Name, e => e.Value, StringComparer.Ordinal);
 }
