@@ -40,6 +40,7 @@ internal static class SimulateCommand
         [
             Whole("--rounds", "run.rounds", "Training rounds."),
             Whole("--clients", "simulation.clients", "Virtual clients."),
+            Text("--strategy", "strategy.name", $"Aggregation strategy: {string.Join(", ", FedActors.Core.Strategies.StrategyCatalog.Names)} (each tuned in fedactors.strategy.<name>)."),
             Text("--model", "simulation.model", $"Model: {string.Join(", ", SimulationSettings.Models)}."),
             Text("--partition", "simulation.partitioning.scheme", $"Partitioning scheme: {string.Join(", ", SimulationSettings.Schemes)}."),
             Number("--alpha", "simulation.partitioning.alpha", "Dirichlet concentration for dirichlet and quantity-skew (> 0)."),

@@ -12,11 +12,12 @@ namespace FedActors.Cli.Configuration;
 /// The settings a simulation needs, read and range-checked once from the merged configuration
 /// before anything runs, plus the checks that need several keys at once (settings that cannot
 /// work together). The runtime gets <see cref="Runtime"/> as it is: nothing reads the
-/// configuration again. Immutable; create with <see cref="Read"/>.
+/// configuration again. Create with <see cref="Read"/>; one run per instance, since the strategy
+/// it holds keeps the run's state.
 /// </summary>
 internal sealed record SimulationSettings(
     RuntimeSettings Runtime,
-    string Strategy,
+    IStrategy Strategy,
     int Clients,
     string Model,
     string DatasetDirectory,
@@ -58,7 +59,7 @@ internal sealed record SimulationSettings(
         const string S = "fedactors.simulation.";
         var settings = new SimulationSettings(
             new RuntimeSettings(config, RoundCoordinatorSettings.Create(config), Core.Client.ClientSupervisorSettings.Create(config)),
-            Strategy: r.OneOf("fedactors.strategy.name", [.. StrategyCatalog.Names]),
+            Strategy: StrategyCatalog.FromConfig(config),
             Clients: r.Int(S + "clients", min: 1),
             Model: r.OneOf(S + "model", [.. Models]),
             DatasetDirectory: r.String(S + "dataset.directory"),
@@ -88,6 +89,14 @@ internal sealed record SimulationSettings(
         if (Scheme == "shards" && (long)Clients * ShardsPerClient > trainSize)
         {
             throw Impossible($"'fedactors.simulation.partitioning.shards-per-client' ({ShardsPerClient}) times 'fedactors.simulation.clients' ({Clients}) is more shards than the {trainSize} training samples");
+        }
+
+        var aggregated = Math.Min(SampledPerRound, Server.FitFirstReplies ?? int.MaxValue);
+        if (aggregated < Strategy.MinimumUpdates)
+        {
+            throw Impossible(
+                $"'fedactors.strategy.name' is {Strategy.Name}, which needs {Strategy.MinimumUpdatesRule}, but a round aggregates at most {aggregated} updates "
+                + "('fedactors.server.fraction-fit' of 'fedactors.simulation.clients', at least 'fedactors.server.min-fit-clients', at most 'fedactors.server.fit-first-replies')");
         }
 
         if (CheckpointDirectory is { } checkpoints && IsInside(checkpoints, OutputDirectory))

@@ -36,7 +36,7 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
             clients,
             Trainers(settings, model, data.Train, clients).Create,
             start.InitialModelFile is { } file ? InitialModel(file, seeded.Layout) : seeded,
-            StrategyCatalog.Create(settings.Strategy),
+            settings.Strategy,
             new TorchCentralEvaluator(model, data.Test, settings.Parallelism),
             settings.CheckpointDirectory is { } folder ? new CheckpointFolder(folder) : null,
             start.Resume,

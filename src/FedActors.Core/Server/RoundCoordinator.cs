@@ -310,12 +310,15 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
 
         var enough = fit.Succeeded || (_settings.AcceptFailures && replies.Count > 0);
-        if (!enough)
+        var ruleMet = replies.Count >= _strategy.MinimumUpdates;
+        if (!enough || !ruleMet)
         {
             var drops = fit.Tracker.Drops;
+            var shortfall = ruleMet
+                ? $"fewer than min-fit-clients {_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}"
+                : $"fewer than strategy {_strategy.Name} needs: {_strategy.MinimumUpdatesRule}";
             var reason =
-                $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, fewer than min-fit-clients " +
-                $"{_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}; dropped: " +
+                $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, {shortfall}; dropped: " +
                 (drops.IsEmpty ? "none" : string.Join("; ", drops.Select(d => $"{d.Client} {d.Reason}: {d.Detail}")));
             RecordFailedAttempt(current, reason);
             if (current.Attempt <= _settings.MaxRoundRetries)

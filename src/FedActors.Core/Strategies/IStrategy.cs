@@ -25,6 +25,16 @@ public interface IStrategy
     /// <param name="updates">At least one update, in client-id order, each in <paramref name="global"/>'s layout.</param>
     AggregationResult AggregateFit(StrategyContext context, Parameters global, IReadOnlyList<ClientUpdate> updates);
 
+    /// <summary>
+    /// The fewest valid updates the rule can aggregate (Krum needs n &gt; 2f + 2, Bulyan n &gt;= 4f + 3):
+    /// a round with fewer fails with <see cref="MinimumUpdatesRule"/> as its reason, and a
+    /// configuration whose rounds sample fewer is refused before anything runs. 1 by default.
+    /// </summary>
+    int MinimumUpdates => 1;
+
+    /// <summary>The rule behind <see cref="MinimumUpdates"/>, in words, for error messages.</summary>
+    string MinimumUpdatesRule => "at least one update";
+
     /// <summary>What the sampled clients are sent this round; by default the configured settings, the same for all.</summary>
     /// <param name="context">The round about to start.</param>
     /// <param name="global">The current global model.</param>

@@ -1,16 +1,28 @@
+using Akka.Configuration;
+using FedActors.Core.Configuration;
+
 namespace FedActors.Core.Strategies;
 
-/// <summary>The strategies configuration can name (<c>fedactors.strategy.name</c>).</summary>
+/// <summary>
+/// Creates the strategy that <c>fedactors.strategy.name</c> names, with its settings from the
+/// block of the same name (<c>fedactors.strategy.fedprox.mu</c>, ...), each checked with the key
+/// in the message. Every name and key is documented in reference.conf.
+/// </summary>
 public static class StrategyCatalog
 {
     /// <summary>The strategy names configuration accepts.</summary>
     public static readonly IReadOnlyList<string> Names = ["fedavg"];
 
-    /// <summary>A new instance of the strategy called <paramref name="name"/> (one of <see cref="Names"/>, already checked).</summary>
-    /// <exception cref="ArgumentException">The name is not one of <see cref="Names"/>.</exception>
-    public static IStrategy Create(string name) => name switch
+    /// <summary>A new instance of the configured strategy (strategies keep state: one per run).</summary>
+    /// <param name="config">The configuration over the embedded defaults.</param>
+    /// <exception cref="ConfigurationException">The name is unknown, or one of its settings is out of range; the message names the key.</exception>
+    public static IStrategy FromConfig(Config config)
     {
-        "fedavg" => new FedAvg(),
-        _ => throw new ArgumentException($"unknown strategy '{name}'; known: {string.Join(", ", Names)}", nameof(name)),
-    };
+        var r = new ConfigReader(config);
+        return r.OneOf("fedactors.strategy.name", [.. Names]) switch
+        {
+            "fedavg" => new FedAvg(),
+            var other => throw new ConfigurationException($"strategy '{other}' has no factory (a bug: Names lists it)"),
+        };
+    }
 }
