@@ -41,6 +41,9 @@ public sealed class SimulationSettingsTests
     [InlineData("fedactors.server { min-fit-clients = 3, min-available-clients = 2 }", "'fedactors.server.min-fit-clients' is 3, but must not exceed 'fedactors.server.min-available-clients' (2)")]
     [InlineData("fedactors.client.restart-window = never", "'fedactors.client.restart-window' is 'never'")]
     [InlineData("fedactors.strategy.name = fedsgd", "'fedactors.strategy.name' is 'fedsgd', but must be one of fedavg")]
+    [InlineData("fedactors.strategy { name = fedprox, fedprox.mu = -0.1 }", "'fedactors.strategy.fedprox.mu' is '-0.1', but must be a number in [0, inf]")]
+    [InlineData("fedactors.strategy { name = feddyn, feddyn.alpha = 0 }", "'fedactors.strategy.feddyn.alpha' is '0', but must be a number in (0, inf]")]
+    [InlineData("fedactors.strategy { name = scaffold, scaffold.server-learning-rate = 0 }", "'fedactors.strategy.scaffold.server-learning-rate' is '0'")]
     public void Read_WhenAValueIsOutOfRangeOrIllTyped_NamesTheKey(string hocon, string expected)
     {
         // when

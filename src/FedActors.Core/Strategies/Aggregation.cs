@@ -44,6 +44,24 @@ public static class Aggregation
         return Parameters.Wrap(layout, result);
     }
 
+    /// <summary>FedAvg's rule over a round's updates: <see cref="WeightedMean"/> weighted by each client's sample count.</summary>
+    public static Parameters SampleWeightedMean(Parameters global, IReadOnlyList<ClientUpdate> updates) =>
+        WeightedMean(global.Layout, updates.Select(u => (u.Parameters, u.SampleCount)).ToList());
+
+    /// <summary>The unweighted mean <c>(1/|S|)·Σ_k v_k</c> of equally shaped values, in list order.</summary>
+    /// <exception cref="ArgumentException">The list is empty or a layout differs from <paramref name="layout"/>.</exception>
+    public static Parameters Mean(ParameterLayout layout, IReadOnlyList<Parameters> values) =>
+        WeightedMean(layout, values.Select(v => (v, 1)).ToList());
+
+    /// <summary><c>a + scale·b</c>, elementwise, into a new buffer.</summary>
+    public static Parameters AddScaled(Parameters a, Parameters b, float scale)
+    {
+        RequireLayout(a.Layout, b);
+        var result = new float[a.Length];
+        TensorPrimitives.MultiplyAdd(b.Values, scale, a.Values, result);
+        return Parameters.Wrap(a.Layout, result);
+    }
+
     /// <summary>
     /// The norm of a client's update, <c>‖w_k − w_global‖₂</c>: the one rule behind the server's
     /// max-update-norm check, norm bounding and differential-privacy clipping, all of which bound

@@ -20,5 +20,5 @@ public sealed class FedAvg : IStrategy
 
     /// <inheritdoc />
     public AggregationResult AggregateFit(StrategyContext context, Parameters global, IReadOnlyList<ClientUpdate> updates) =>
-        AggregationResult.Of(Aggregation.WeightedMean(global.Layout, updates.Select(u => (u.Parameters, u.SampleCount)).ToList()));
+        AggregationResult.Of(Aggregation.SampleWeightedMean(global, updates));
 }

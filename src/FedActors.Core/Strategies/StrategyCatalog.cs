@@ -11,7 +11,7 @@ namespace FedActors.Core.Strategies;
 public static class StrategyCatalog
 {
     /// <summary>The strategy names configuration accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = ["fedavg"];
+    public static readonly IReadOnlyList<string> Names = ["fedavg", "fedprox", "scaffold", "fednova", "feddyn"];
 
     /// <summary>A new instance of the configured strategy (strategies keep state: one per run).</summary>
     /// <param name="config">The configuration over the embedded defaults.</param>
@@ -22,6 +22,10 @@ public static class StrategyCatalog
         return r.OneOf("fedactors.strategy.name", [.. Names]) switch
         {
             "fedavg" => new FedAvg(),
+            "fedprox" => new FedProx(r.Double("fedactors.strategy.fedprox.mu", min: 0)),
+            "scaffold" => new Scaffold(r.Double("fedactors.strategy.scaffold.server-learning-rate", min: 0, minExclusive: true)),
+            "fednova" => new FedNova(),
+            "feddyn" => new FedDyn(r.Double("fedactors.strategy.feddyn.alpha", min: 0, minExclusive: true)),
             var other => throw new ConfigurationException($"strategy '{other}' has no factory (a bug: Names lists it)"),
         };
     }

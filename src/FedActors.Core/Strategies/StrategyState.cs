@@ -14,6 +14,24 @@ public sealed record StrategyState(ImmutableSortedDictionary<string, Parameters>
     /// <summary>True when there is nothing in it.</summary>
     public bool IsEmpty => Tensors.IsEmpty && Scalars.IsEmpty;
 
+    /// <summary>The state of a strategy that keeps one tensor (none yet when null).</summary>
+    public static StrategyState OfTensor(string name, Parameters? tensor) =>
+        tensor is null ? Empty : Empty with { Tensors = NamedTensors.Empty.Add(name, tensor) };
+
+    /// <summary>The one tensor <see cref="OfTensor"/> stored; null when the state is empty.</summary>
+    /// <exception cref="ArgumentException">The state holds anything else (another strategy's checkpoint).</exception>
+    public Parameters? SingleTensor(string name, string strategy)
+    {
+        if (IsEmpty)
+        {
+            return null;
+        }
+
+        return Scalars.IsEmpty && Tensors.Count == 1 && Tensors.TryGetValue(name, out var tensor)
+            ? tensor
+            : throw new ArgumentException($"strategy {strategy} keeps one tensor '{name}', but the checkpoint holds {Describe()}", nameof(name));
+    }
+
     /// <summary>The names it holds, for error messages.</summary>
     public string Describe() =>
         IsEmpty ? "no state" : $"tensors [{string.Join(", ", Tensors.Keys)}] and scalars [{string.Join(", ", Scalars.Keys)}]";

@@ -1,3 +1,4 @@
+using FedActors.Core.Strategies;
 using FedActors.Core.Tensors;
 using FedActors.Core.Training;
 using FedActors.Torch.Data;
@@ -7,9 +8,11 @@ using TorchSharp;
 namespace FedActors.Torch.Training;
 
 /// <summary>
-/// Trains one client's model with plain minibatch SGD and cross-entropy loss, as in FedAvg's
+/// Trains one client's model with minibatch SGD and cross-entropy loss, as in FedAvg's
 /// ClientUpdate (McMahan et al. 2017, arXiv:1602.05629): E local epochs over the shard in
-/// batches of B, shuffled from the fit's seed. Created by <see cref="TorchTrainerFactory"/>.
+/// batches of B, shuffled from the fit's seed, each gradient corrected as the strategy's client
+/// part asks (FedProx, SCAFFOLD, FedDyn: <see cref="LocalObjective"/>); it reports its number of
+/// local steps (FedNova's τ_i). Created by <see cref="TorchTrainerFactory"/>.
 /// </summary>
 /// <remarks>
 /// The trainer holds only references to the shared data and its shard's indices; the module
@@ -45,11 +48,14 @@ public sealed class TorchTrainer : ITrainer
         var module = workspace.Module;
         module.train();
         using var optimizer = torch.optim.SGD(module.parameters(), config.LearningRate, config.Momentum, weight_decay: config.WeightDecay);
+        var objective = LocalObjective.For(task);
+        using var correction = new GradientCorrection(objective, module, task.Global);
 
         var random = new Random(task.Seed);
         var order = (int[])_shard.Clone();
         double lossSum = 0;
         long correct = 0;
+        var steps = 0;
         for (var epoch = 0; epoch < config.LocalEpochs; epoch++)
         {
             random.Shuffle(order);
@@ -69,19 +75,20 @@ public sealed class TorchTrainer : ITrainer
                 var loss = torch.nn.functional.cross_entropy(logits, targets);
                 optimizer.zero_grad();
                 loss.backward();
+                correction.Apply();
                 optimizer.step();
+                steps++;
                 lossSum += (double)loss.item<float>() * count;
                 correct += ModelWorkspace.CountCorrect(logits, targets);
             }
         }
 
-        return new LocalFit(
-            workspace.Save(task.Global.Layout),
-            order.Length,
-            lossSum / order.Length,
-            (double)correct / order.Length,
-            NamedTensors.Empty,
-            NamedTensors.Empty);
+        var trained = workspace.Save(task.Global.Layout);
+        var (extras, state) = objective.Finish(trained, steps);
+        return new LocalFit(trained, order.Length, lossSum / order.Length, (double)correct / order.Length, extras, state)
+        {
+            Metrics = NamedTensors.NoHyperparameters.Add(FedNova.LocalStepsMetric, steps),
+        };
     }
 
     /// <inheritdoc />
