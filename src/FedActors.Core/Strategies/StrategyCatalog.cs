@@ -11,7 +11,7 @@ namespace FedActors.Core.Strategies;
 public static class StrategyCatalog
 {
     /// <summary>The strategy names configuration accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = ["fedavg", "fedprox", "scaffold", "fednova", "feddyn"];
+    public static readonly IReadOnlyList<string> Names = ["fedavg", "fedprox", "scaffold", "fednova", "feddyn", "feddual"];
 
     /// <summary>A new instance of the configured strategy (strategies keep state: one per run).</summary>
     /// <param name="config">The configuration over the embedded defaults.</param>
@@ -26,6 +26,10 @@ public static class StrategyCatalog
             "scaffold" => new Scaffold(r.Double("fedactors.strategy.scaffold.server-learning-rate", min: 0, minExclusive: true)),
             "fednova" => new FedNova(),
             "feddyn" => new FedDyn(r.Double("fedactors.strategy.feddyn.alpha", min: 0, minExclusive: true)),
+            "feddual" => new FedDual(
+                r.Double("fedactors.strategy.feddual.server-learning-rate", min: 0, minExclusive: true),
+                r.Double("fedactors.strategy.feddual.l1", min: 0),
+                r.Bool("fedactors.strategy.feddual.sample-weighted")),
             var other => throw new ConfigurationException($"strategy '{other}' has no factory (a bug: Names lists it)"),
         };
     }

@@ -11,7 +11,8 @@ namespace FedActors.Torch.Training;
 /// Trains one client's model with minibatch SGD and cross-entropy loss, as in FedAvg's
 /// ClientUpdate (McMahan et al. 2017, arXiv:1602.05629): E local epochs over the shard in
 /// batches of B, shuffled from the fit's seed, each gradient corrected as the strategy's client
-/// part asks (FedProx, SCAFFOLD, FedDyn: <see cref="LocalObjective"/>); it reports its number of
+/// part asks (FedProx, SCAFFOLD, FedDyn: <see cref="LocalObjective"/>), or, for FedDualAvg, taking
+/// dual-averaging steps instead of SGD ones (<see cref="DualAveragingSteps"/>); it reports its number of
 /// local steps (FedNova's τ_i). Created by <see cref="TorchTrainerFactory"/>.
 /// </summary>
 /// <remarks>
@@ -50,6 +51,7 @@ public sealed class TorchTrainer : ITrainer
         using var optimizer = torch.optim.SGD(module.parameters(), config.LearningRate, config.Momentum, weight_decay: config.WeightDecay);
         var objective = LocalObjective.For(task);
         using var correction = new GradientCorrection(objective, module, task.Global);
+        using var dual = DualAveragingSteps.For(task, module);
 
         var random = new Random(task.Seed);
         var order = (int[])_shard.Clone();
@@ -70,21 +72,36 @@ public sealed class TorchTrainer : ITrainer
                 // grew 6.8 MB per CNN batch because the GC never ran. No await may happen inside.
                 using var scope = torch.NewDisposeScope();
                 var count = Math.Min(config.BatchSize, order.Length - start);
+                dual?.SetPrimal(steps);
                 var (inputs, targets) = workspace.Gather(_train, order.AsSpan(start, count));
                 var logits = module.forward(inputs);
                 var loss = torch.nn.functional.cross_entropy(logits, targets);
                 optimizer.zero_grad();
                 loss.backward();
-                correction.Apply();
-                optimizer.step();
+                if (dual is null)
+                {
+                    correction.Apply();
+                    optimizer.step();
+                }
+                else
+                {
+                    dual.Step();
+                }
+
                 steps++;
                 lossSum += (double)loss.item<float>() * count;
                 correct += ModelWorkspace.CountCorrect(logits, targets);
             }
         }
 
+        var dualDelta = dual?.Finish(steps, task.Global.Layout);
         var trained = workspace.Save(task.Global.Layout);
         var (extras, state) = objective.Finish(trained, steps);
+        if (dualDelta is not null)
+        {
+            extras = extras.SetItem(FedDual.DualDeltaKey, dualDelta);
+        }
+
         return new LocalFit(trained, order.Length, lossSum / order.Length, (double)correct / order.Length, extras, state)
         {
             Metrics = NamedTensors.NoHyperparameters.Add(FedNova.LocalStepsMetric, steps),

@@ -71,6 +71,44 @@ public sealed class StrategyClientPartTests
     }
 
     [Fact]
+    public void FedDual_WithoutPenalty_TrainsAsPlainSgdAndSendsTheDualDelta()
+    {
+        // given the dual state z = w_global, lambda = 0, and 3 steps at eta = 0.5 over one batch of 32
+        var trainer = Trainer(32);
+        var global = ModelFactory.InitialParameters(ModelKind.LogisticRegression, seed: 5);
+        var task = Task(global, epochs: 3, 0.5f) with { Extras = NamedTensors.Empty.Add(FedDual.DualKey, global) };
+        task = task with { Config = task.Config with { Hyperparameters = task.Config.Hyperparameters.Add(FedDual.OffsetKey, 0).Add(FedDual.L1Key, 0) } };
+
+        // when it takes dual-averaging steps, and plain SGD takes the same steps
+        var dual = trainer.Fit(task, CancellationToken.None);
+        var sgd = trainer.Fit(Task(global, epochs: 3, 0.5f), CancellationToken.None);
+
+        // then with h = ||w||^2 / 2 and no penalty the two coincide, and dz = w_K - w_0
+        var delta = dual.Extras[FedDual.DualDeltaKey];
+        for (var i = 0; i < global.Length; i++)
+        {
+            Assert.True(Math.Abs(dual.Updated.Values[i] - sgd.Updated.Values[i]) <= 1e-5, $"value {i}");
+            Assert.True(Math.Abs(delta.Values[i] - (dual.Updated.Values[i] - global.Values[i])) <= 1e-5, $"delta {i}");
+        }
+    }
+
+    [Fact]
+    public void FedDual_WithAPenalty_GivesExactZerosWhereTheDualStaysWithinTheThreshold()
+    {
+        // given a large cumulative step offset, so the threshold offset * lambda exceeds every |z|
+        var trainer = Trainer(32);
+        var global = ModelFactory.InitialParameters(ModelKind.LogisticRegression, seed: 6);
+        var task = Task(global, epochs: 1, 0.1f) with { Extras = NamedTensors.Empty.Add(FedDual.DualKey, global) };
+        task = task with { Config = task.Config with { Hyperparameters = task.Config.Hyperparameters.Add(FedDual.OffsetKey, 1000).Add(FedDual.L1Key, 1) } };
+
+        // when it trains
+        var fit = trainer.Fit(task, CancellationToken.None);
+
+        // then every weight of its primal point is exactly zero
+        Assert.All(fit.Updated.Values.ToArray(), v => Assert.Equal(0f, v));
+    }
+
+    [Fact]
     public void Fit_ReportsItsNumberOfLocalSteps()
     {
         // given 100 samples in batches of 32 (4 steps an epoch) and 2 epochs
