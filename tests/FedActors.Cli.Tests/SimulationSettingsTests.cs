@@ -18,12 +18,13 @@ public sealed class SimulationSettingsTests
             new SimulationSettings(
                 settings.Runtime, settings.Strategy, Clients: 10, Model: "logistic-regression",
                 DatasetDirectory: "/usr/share/datasets/fashion-mnist", TrainLimit: 0, TestLimit: 0, Scheme: "iid", Alpha: 0.5,
-                ShardsPerClient: 2, LabelsPerClient: 2, HeldOutShare: 0.2, Parallelism: 2, TorchThreads: 1, OutputDirectory: "fedactors-output",
+                ShardsPerClient: 2, LabelsPerClient: 2, HeldOutShare: 0.2, Attack: settings.Attack, Parallelism: 2, TorchThreads: 1, OutputDirectory: "fedactors-output",
                 CheckpointDirectory: null),
             settings);
         Assert.Equal(RoundCoordinatorSettings.Create(FedActorsConfig.Load()), settings.Server);
         Assert.Equal(0, settings.EffectiveHeldOutShare);
         Assert.Equal("fedavg", settings.Strategy.Name);
+        Assert.Equal(Core.Simulation.AttackKind.None, settings.Attack.Kind);
         Assert.Equal((5, 42, 0.2, 2), (settings.Server.Rounds, settings.Server.Seed, settings.Server.FractionFit, settings.Server.MinFitClients));
         Assert.Equal(2, settings.SampledPerRound);
     }

@@ -85,7 +85,10 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
 
         var report = new RunReport(
             HoconJson.ToJson(layers.Effective, "fedactors"), layers.FilePath, layers.CommandLineOrigins,
-            result.History, result.TestSamples, result.Preparation, result.Training);
+            result.History, result.TestSamples, result.Preparation, result.Training)
+        {
+            Attack = (settings.Attack.Kind.ToString(), [.. result.Attackers.Select(a => a.Value)]),
+        };
         IReadOnlyList<string> files;
         try
         {

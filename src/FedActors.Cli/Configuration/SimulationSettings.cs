@@ -1,6 +1,7 @@
 using Akka.Configuration;
 using FedActors.Core.Configuration;
 using FedActors.Core.Server;
+using FedActors.Core.Simulation;
 using FedActors.Core.Strategies;
 using FedActors.Torch;
 using FedActors.Torch.Models;
@@ -28,6 +29,7 @@ internal sealed record SimulationSettings(
     int ShardsPerClient,
     int LabelsPerClient,
     double HeldOutShare,
+    ByzantineAttack Attack,
     int Parallelism,
     int TorchThreads,
     string OutputDirectory,
@@ -70,11 +72,26 @@ internal sealed record SimulationSettings(
             ShardsPerClient: r.Int(S + "partitioning.shards-per-client", min: 1),
             LabelsPerClient: r.Int(S + "partitioning.labels-per-client", min: 1, max: 10),
             HeldOutShare: r.Double(S + "held-out-share", min: 0, max: 0.999),
+            Attack: ReadAttack(r),
             Parallelism: r.Int("fedactors.training.parallelism", min: 1, max: 1024),
             TorchThreads: TorchConfig.TorchThreads(config),
             OutputDirectory: r.String(S + "output-directory"),
             CheckpointDirectory: r.StringOrOff("fedactors.run.checkpoint-directory"));
         return settings.CheckedTogether();
+    }
+
+    private static ByzantineAttack ReadAttack(ConfigReader r)
+    {
+        const string A = "fedactors.simulation.attack.";
+        var kind = r.OneOf(A + "kind", "none", "sign-flip", "scale", "gaussian", "label-flip") switch
+        {
+            "sign-flip" => AttackKind.SignFlip,
+            "scale" => AttackKind.Scale,
+            "gaussian" => AttackKind.GaussianNoise,
+            "label-flip" => AttackKind.LabelFlip,
+            _ => AttackKind.None,
+        };
+        return new ByzantineAttack(kind, r.Double(A + "fraction", min: 0, max: 0.999), r.Double(A + "scale"), r.Double(A + "noise-std", min: 0, minExclusive: true));
     }
 
     private SimulationSettings CheckedTogether()

@@ -21,6 +21,7 @@ internal static class MetricsJson
         {
             ["config"] = report.Config.DeepClone(),
             ["configSources"] = JsonSerializer.SerializeToNode(new { file = report.ConfigFile, commandLine = report.CommandLine }, Options),
+            ["attackers"] = JsonSerializer.SerializeToNode(new { kind = report.Attack.Kind, clients = report.Attack.Clients }, Options),
             ["history"] = JsonSerializer.SerializeToNode(report.History.Select(ToRow).ToList(), Options),
             ["totals"] = JsonSerializer.SerializeToNode(
                 new

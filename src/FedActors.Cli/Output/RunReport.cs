@@ -21,6 +21,9 @@ internal sealed record RunReport(
     TimeSpan Preparation,
     TimeSpan Training)
 {
+    /// <summary>The run's attack and its Byzantine clients (none without an attack).</summary>
+    public (string Kind, IReadOnlyList<string> Clients) Attack { get; init; } = ("none", []);
+
     /// <summary>The completed attempt of each round (failed attempts of a retried round left out), in round order.</summary>
     public IReadOnlyList<RoundRecord> FinalAttempts => History.Where(r => r.Completed).OrderBy(r => r.Round.Value).ToList();
 

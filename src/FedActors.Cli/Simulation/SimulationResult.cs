@@ -19,4 +19,8 @@ internal sealed record SimulationResult(
     Parameters? Final,
     int TestSamples,
     TimeSpan Preparation,
-    TimeSpan Training);
+    TimeSpan Training)
+{
+    /// <summary>The simulation's Byzantine clients (fedactors.simulation.attack), in id order; empty without an attack.</summary>
+    public ImmutableArray<Core.Protocol.ClientId> Attackers { get; init; } = [];
+}

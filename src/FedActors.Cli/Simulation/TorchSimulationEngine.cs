@@ -8,6 +8,7 @@ using FedActors.Core.Protocol;
 using FedActors.Core.Simulation;
 using FedActors.Core.Strategies;
 using FedActors.Core.Tensors;
+using FedActors.Core.Training;
 using FedActors.Torch.Data;
 using FedActors.Torch.Models;
 using FedActors.Torch.Partitioning;
@@ -32,9 +33,10 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
         var model = ModelKindNames.Parse(settings.Model);
         var clients = ClientIds(settings.Clients);
         var seeded = ModelFactory.InitialParameters(model, settings.Server.Seed);
+        var attackers = settings.Attack.ChooseAttackers(clients, settings.Server.Seed);
         var setup = new SimulationSetup(
             clients,
-            Trainers(settings, model, data.Train, clients).Create,
+            settings.Attack.Wrap(Trainers(settings, model, data.Train, clients, attackers), attackers),
             start.InitialModelFile is { } file ? InitialModel(file, seeded.Layout) : seeded,
             settings.Strategy,
             new TorchCentralEvaluator(model, data.Test, settings.Parallelism),
@@ -48,7 +50,10 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
 
         var preparation = clock.Elapsed;
         var outcome = await InProcessSimulation.RunAsync(settings.Runtime, setup, onRound, ct);
-        return new SimulationResult(outcome.Succeeded, outcome.FailureReason, outcome.History, outcome.FinalParameters, data.Test.Count, preparation, clock.Elapsed - preparation);
+        return new SimulationResult(outcome.Succeeded, outcome.FailureReason, outcome.History, outcome.FinalParameters, data.Test.Count, preparation, clock.Elapsed - preparation)
+        {
+            Attackers = [.. attackers.Order()],
+        };
     }
 
     // Zero-padded, so that the ordinal order Core aggregates and samples in is the numeric order.
@@ -58,22 +63,29 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
         return Enumerable.Range(0, count).Select(i => new ClientId("client-" + i.ToString("D" + width, CultureInfo.InvariantCulture))).ToList();
     }
 
-    // With federated evaluation on, each client trains on part of its shard and evaluates on the rest.
-    private static TorchTrainerFactory Trainers(SimulationSettings s, ModelKind model, LabeledImages train, List<ClientId> clients)
+    // With federated evaluation on, each client trains on part of its shard and evaluates on the rest;
+    // label-flipping attackers train (and evaluate) on the same images with flipped labels.
+    private static Func<ClientId, ITrainer> Trainers(SimulationSettings s, ModelKind model, LabeledImages train, List<ClientId> clients, IReadOnlySet<ClientId> attackers)
     {
         var shards = Partition(s, train);
         var (trainShards, heldOut) = HeldOutSplit.Split(shards, s.EffectiveHeldOutShare, s.Server.Seed);
-        if (s.EffectiveHeldOutShare == 0)
+        TorchTrainerFactory Over(LabeledImages images) => s.EffectiveHeldOutShare == 0
+            ? new TorchTrainerFactory(model, images, clients, trainShards)
+            : new TorchTrainerFactory(
+                model,
+                images,
+                clients.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => trainShards[x.i]),
+                test: images,
+                testShards: clients.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => heldOut[x.i]));
+
+        var honest = Over(train);
+        if (s.Attack.Kind != AttackKind.LabelFlip || attackers.Count == 0)
         {
-            return new TorchTrainerFactory(model, train, clients, trainShards);
+            return honest.Create;
         }
 
-        return new TorchTrainerFactory(
-            model,
-            train,
-            clients.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => trainShards[x.i]),
-            test: train,
-            testShards: clients.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => heldOut[x.i]));
+        var poisoned = Over(train.WithLabels(y => (byte)(ModelFactory.ClassCount - 1 - y)));
+        return id => attackers.Contains(id) ? poisoned.Create(id) : honest.Create(id);
     }
 
     private static Parameters InitialModel(string file, ParameterLayout expected)

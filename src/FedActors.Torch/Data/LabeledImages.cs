@@ -35,6 +35,9 @@ public sealed class LabeledImages
         Width = width;
     }
 
+    /// <summary>The same images with every label mapped by <paramref name="map"/> (e.g. a label-flipping attack); the pixels are shared, not copied.</summary>
+    public LabeledImages WithLabels(Func<byte, byte> map) => new(_pixels, [.. _labels.Select(map)], Height, Width);
+
     /// <summary>The number of images.</summary>
     public int Count => _labels.Length;
 
