@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Configuration;
 using FedActors.Core.Configuration;
 
@@ -11,7 +12,19 @@ namespace FedActors.Core.Strategies;
 public static class StrategyCatalog
 {
     /// <summary>The strategy names configuration accepts.</summary>
-    public static readonly IReadOnlyList<string> Names = ["fedavg", "fedprox", "scaffold", "fednova", "feddyn", "feddual"];
+    public static readonly IReadOnlyList<string> Names =
+    [
+        "fedavg",
+        "fedprox",
+        "scaffold",
+        "fednova",
+        "feddyn",
+        "feddual",
+        "fedavgm",
+        "fedadagrad",
+        "fedadam",
+        "fedyogi",
+    ];
 
     /// <summary>A new instance of the configured strategy (strategies keep state: one per run).</summary>
     /// <param name="config">The configuration over the embedded defaults.</param>
@@ -30,7 +43,48 @@ public static class StrategyCatalog
                 r.Double("fedactors.strategy.feddual.server-learning-rate", min: 0, minExclusive: true),
                 r.Double("fedactors.strategy.feddual.l1", min: 0),
                 r.Bool("fedactors.strategy.feddual.sample-weighted")),
+            "fedavgm" => new FedAvgM(
+                serverLearningRate: ServerLearningRate(r, "fedavgm"),
+                momentum: Decay(r, "fedavgm", "momentum")),
+            "fedadagrad" => new FedAdagrad(
+                serverLearningRate: ServerLearningRate(r, "fedadagrad"),
+                beta1: Decay(r, "fedadagrad", "beta1"),
+                tau: Tau(r, "fedadagrad"),
+                weighting: Weighting(r, "fedadagrad")),
+            "fedadam" => new FedAdam(
+                serverLearningRate: ServerLearningRate(r, "fedadam"),
+                beta1: Decay(r, "fedadam", "beta1"),
+                beta2: Decay(r, "fedadam", "beta2"),
+                tau: Tau(r, "fedadam"),
+                biasCorrection: r.Bool("fedactors.strategy.fedadam.bias-correction"),
+                weighting: Weighting(r, "fedadam")),
+            "fedyogi" => new FedYogi(
+                serverLearningRate: ServerLearningRate(r, "fedyogi"),
+                beta1: Decay(r, "fedyogi", "beta1"),
+                beta2: Decay(r, "fedyogi", "beta2"),
+                tau: Tau(r, "fedyogi"),
+                weighting: Weighting(r, "fedyogi")),
             var other => throw new ConfigurationException($"strategy '{other}' has no factory (a bug: Names lists it)"),
         };
     }
+
+    // The server optimisers' shared keys (FedAvgM, FedAdagrad, FedAdam, FedYogi).
+    private static double ServerLearningRate(ConfigReader r, string strategy) =>
+        r.Double($"fedactors.strategy.{strategy}.server-learning-rate", min: 0, minExclusive: true);
+
+    private static double Tau(ConfigReader r, string strategy) =>
+        r.Double($"fedactors.strategy.{strategy}.tau", min: 0, minExclusive: true);
+
+    // A decay rate (momentum, beta1, beta2) in [0, 1): at 1 the average never forgets.
+    private static double Decay(ConfigReader r, string strategy, string key)
+    {
+        var path = $"fedactors.strategy.{strategy}.{key}";
+        var value = r.Double(path, min: 0, max: 1);
+        return value < 1
+            ? value
+            : throw new ConfigurationException($"configuration key '{path}' is '{value.ToString(CultureInfo.InvariantCulture)}', but must be a number in [0, 1)");
+    }
+
+    private static ClientWeighting Weighting(ConfigReader r, string strategy) =>
+        r.OneOf($"fedactors.strategy.{strategy}.weighting", "uniform", "samples") == "samples" ? ClientWeighting.SampleCount : ClientWeighting.Uniform;
 }

@@ -87,11 +87,14 @@ public sealed class InProcessSimulationTests
         AssertSameRun(uninterrupted, resumed);
     }
 
-    [Fact]
-    public async Task Resume_WithAStatefulStrategyAndStatefulClients_EndsExactlyAsTheUninterruptedRun()
+    [Theory]
+    [InlineData("fedavgm", new[] { "fedavgm.velocity" })]
+    [InlineData("fedadam", new[] { "fedadam.m", "fedadam.v" })]
+    public async Task Resume_WithAStatefulStrategyAndStatefulClients_EndsExactlyAsTheUninterruptedRun(string strategy, string[] stateTensors)
     {
-        // given runs with server momentum (a velocity kept by the strategy) and clients that keep a drift in the client-state store
-        SimulationSetup Stateful() => Setup(id => new StatefulTrainer(Trainer(id)), new ServerMomentum());
+        // given runs with a server optimiser (FedAvgM's velocity; FedAdam's moments and step count, bias-corrected so the count matters)
+        // and clients that keep a drift in the client-state store
+        SimulationSetup Stateful() => Setup(id => new StatefulTrainer(Trainer(id)), ServerOptimizer(strategy));
         var uninterrupted = await Run(string.Empty, Stateful());
         using var folder = new TempFolder();
         await RunUntilKilledAfterRoundTwo(Stateful(), folder.Path);
@@ -100,14 +103,14 @@ public sealed class InProcessSimulationTests
         // when the run resumes from the checkpoint, and, to show each state matters, from copies that lost one of them
         var resumed = await Run(string.Empty, Stateful() with { Resume = checkpoint });
         var withoutClientState = await Run(string.Empty, Stateful() with { Resume = checkpoint with { ClientStates = [] } });
-        var withoutVelocity = await Run(string.Empty, Stateful() with { Resume = checkpoint with { Server = checkpoint.Server with { Strategy = StrategyState.Empty } } });
+        var withoutStrategyState = await Run(string.Empty, Stateful() with { Resume = checkpoint with { Server = checkpoint.Server with { Strategy = StrategyState.Empty } } });
 
         // then the checkpoint held both states, and only the resume with both ends as the uninterrupted run
         Assert.NotEmpty(checkpoint.ClientStates);
-        Assert.Equal(["velocity"], checkpoint.Server.Strategy.Tensors.Keys);
+        Assert.Equal(stateTensors, checkpoint.Server.Strategy.Tensors.Keys);
         AssertSameRun(uninterrupted, resumed);
         Assert.NotEqual(Bits(uninterrupted), Bits(withoutClientState));
-        Assert.NotEqual(Bits(uninterrupted), Bits(withoutVelocity));
+        Assert.NotEqual(Bits(uninterrupted), Bits(withoutStrategyState));
     }
 
     [Fact]
@@ -166,6 +169,12 @@ public sealed class InProcessSimulationTests
         TestParameters.Filled(0f),
         strategy ?? new FedAvg(),
         new MeanDistanceEvaluator(10f));
+
+    private static IStrategy ServerOptimizer(string name) => name switch
+    {
+        "fedavgm" => new FedAvgM(),
+        _ => new FedAdam(serverLearningRate: 0.1, biasCorrection: true),
+    };
 
     private static ScriptedTrainer Trainer(ClientId id) => new(target: int.Parse(id.Value[^2..]), sampleCount: 10 + int.Parse(id.Value[^2..]));
 
