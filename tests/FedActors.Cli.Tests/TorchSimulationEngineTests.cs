@@ -68,6 +68,30 @@ public sealed class TorchSimulationEngineTests : IDisposable
         Assert.Equal(3, csv.Length - 1);
     }
 
+    [Theory]
+    [InlineData("sign-flip")]
+    [InlineData("label-flip")]
+    public async Task Simulate_WithAnAttack_NamesTheAttackersInMetricsJsonAndStillRuns(string kind)
+    {
+        // given 4 clients of which a quarter attack
+        string[] args =
+        [
+            "simulate", "--rounds", "1", "--clients", "4", "--fraction-fit", "1", "--set", "simulation.attack.kind=" + kind,
+            "--set", "simulation.attack.fraction=0.25", "--set", "simulation.dataset.train-limit=1000", "--set", "simulation.dataset.test-limit=200",
+            "--output", Output,
+        ];
+
+        // when
+        var result = await CliRunner.RunAsync(new TorchSimulationEngine(), args);
+
+        // then metrics.json names the attack and its one attacker
+        Assert.True(result.ExitCode == 0, result.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Output, "metrics.json")));
+        var attackers = json.RootElement.GetProperty("attackers");
+        Assert.Equal(kind.Replace("-", string.Empty, StringComparison.Ordinal), attackers.GetProperty("kind").GetString()!.ToLowerInvariant());
+        Assert.Single(attackers.GetProperty("clients").EnumerateArray());
+    }
+
     [Fact]
     public async Task Simulate_WhenDatasetIsMissing_ExitsOneNamingThePathAndThePackage()
     {
