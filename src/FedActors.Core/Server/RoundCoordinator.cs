@@ -426,7 +426,17 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
 
         var sampled = ClientSampler.Sample(_clients.Reachable, _settings.FractionEvaluate, _settings.MinEvaluateClients, SeedDerivation.ForRound(_settings.Seed, "evaluate", current.Round, current.Attempt));
-        var global = _global;
+        Parameters global;
+        try
+        {
+            global = _strategy.ConfigureEvaluate(StrategyContextOf(current), _global);
+        }
+        catch (Exception e)
+        {
+            Fail($"strategy {_strategy.Name} could not configure the federated evaluation of round {current.Round}: {e.Message}");
+            return;
+        }
+
         var spec = new PhaseSpec(
             EvaluatePhase,
             sampled,

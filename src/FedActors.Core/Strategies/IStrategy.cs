@@ -50,6 +50,11 @@ public interface IStrategy
     /// </summary>
     IUpdateAccumulator? StartAccumulating(StrategyContext context, Parameters global) => null;
 
+    /// <summary>The model the clients sampled for federated evaluation evaluate; by default the new global model.</summary>
+    /// <param name="context">The round whose model is evaluated.</param>
+    /// <param name="global">The new global model.</param>
+    Parameters ConfigureEvaluate(StrategyContext context, Parameters global) => global;
+
     /// <summary>The federated evaluation's summary: by default the sample-weighted mean of the clients' loss and accuracy.</summary>
     /// <param name="context">The round evaluated.</param>
     /// <param name="results">At least one result, in client-id order.</param>
