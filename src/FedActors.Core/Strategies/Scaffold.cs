@@ -13,7 +13,9 @@ namespace FedActors.Core.Strategies;
 /// The server keeps the model x and a control variate c (zero at first, part of the checkpoint);
 /// each client i keeps its own c_i (zero at first, in the client-state store, so it survives
 /// restarts). Client i starts from y_i = x and takes K local steps
-/// <c>y_i ← y_i − η_l·(g_i(y_i) − c_i + c)</c>; then
+/// <c>y_i ← y_i − η_l·(g_i(y_i) − c_i + c)</c> (with local momentum, the correction
+/// <c>−η_l·(c − c_i)</c> is applied to the weights after each optimiser step, as NIID-Bench's and
+/// Flower's SCAFFOLD do: see <see cref="LocalObjective"/>); then
 /// <c>c_i⁺ = c_i − c + (x − y_i) / (K·η_l)</c> (option II), and it sends
 /// <c>Δy_i = y_i − x</c> (as its model y_i) and <c>Δc_i = c_i⁺ − c_i</c>. The server averages over
 /// the sampled clients S that answered, unweighted as in the paper:
@@ -75,7 +77,7 @@ public sealed class Scaffold(double serverLearningRate) : IStrategy
         return (model, control);
     }
 
-    /// <summary>The client's gradient correction, <c>b = c − c_i</c>.</summary>
+    /// <summary>The client's step correction, <c>c − c_i</c>.</summary>
     internal static Parameters Correction(Parameters c, Parameters ci) => Aggregation.AddScaled(c, ci, -1f);
 
     /// <summary>

@@ -5,14 +5,14 @@ using TorchSharp;
 namespace FedActors.Torch.Training;
 
 /// <summary>
-/// A strategy's client part on a module's gradients: after each backward pass,
-/// <c>grad += μ·(w − w_global) + b</c> for every parameter (<see cref="LocalObjective"/>), with
-/// <c>w_global</c> and <c>b</c> copied into tensors once per fit. Nothing happens for FedAvg.
+/// A strategy's client part on a module (<see cref="LocalObjective"/>): after each backward pass
+/// <c>grad += μ·(w − w_global) + b</c>, and after each optimiser step <c>w −= η·d</c>, for every
+/// parameter, with <c>w_global</c>, b and d copied into tensors once per fit. Nothing happens for FedAvg.
 /// </summary>
 internal sealed class GradientCorrection : IDisposable
 {
     private readonly double _proximal;
-    private readonly List<(torch.Tensor Parameter, torch.Tensor? Global, torch.Tensor? Linear)> _terms = [];
+    private readonly List<(torch.Tensor Parameter, torch.Tensor? Global, torch.Tensor? Linear, torch.Tensor? AfterStep)> _terms = [];
 
     public GradientCorrection(LocalObjective objective, torch.nn.Module module, Parameters global)
     {
@@ -35,7 +35,8 @@ internal sealed class GradientCorrection : IDisposable
             var shape = parameter.shape;
             var g = _proximal == 0 ? null : torch.tensor(global.Tensor(index).ToArray(), shape).DetachFromDisposeScope();
             var b = objective.Linear is { } linear ? torch.tensor(linear.Tensor(index).ToArray(), shape).DetachFromDisposeScope() : null;
-            _terms.Add((parameter, g, b));
+            var d = objective.AfterStep is { } after ? torch.tensor(after.Tensor(index).ToArray(), shape).DetachFromDisposeScope() : null;
+            _terms.Add((parameter, g, b, d));
         }
     }
 
@@ -48,8 +49,13 @@ internal sealed class GradientCorrection : IDisposable
         }
 
         using var noGrad = torch.no_grad();
-        foreach (var (parameter, global, linear) in _terms)
+        foreach (var (parameter, global, linear, _) in _terms)
         {
+            if (global is null && linear is null)
+            {
+                continue;
+            }
+
             var grad = parameter.grad ?? throw new InvalidOperationException("a parameter has no gradient after backward");
             if (global is not null)
             {
@@ -63,12 +69,26 @@ internal sealed class GradientCorrection : IDisposable
         }
     }
 
+    /// <summary>After the optimiser's step: <c>w −= η·d</c>.</summary>
+    public void ApplyAfterStep(double learningRate)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (parameter, _, _, afterStep) in _terms)
+        {
+            if (afterStep is not null)
+            {
+                parameter.add_(afterStep, alpha: -learningRate);
+            }
+        }
+    }
+
     public void Dispose()
     {
-        foreach (var (_, global, linear) in _terms)
+        foreach (var (_, global, linear, afterStep) in _terms)
         {
             global?.Dispose();
             linear?.Dispose();
+            afterStep?.Dispose();
         }
     }
 }

@@ -82,6 +82,7 @@ public sealed class TorchTrainer : ITrainer
                 {
                     correction.Apply();
                     optimizer.step();
+                    correction.ApplyAfterStep(config.LearningRate);
                 }
                 else
                 {
