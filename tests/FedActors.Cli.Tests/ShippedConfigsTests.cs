@@ -5,7 +5,8 @@ namespace FedActors.Cli.Tests;
 /// <summary>The configuration files shipped in hocon/, read the way a user's run reads them.</summary>
 public sealed class ShippedConfigsTests
 {
-    private static readonly string Hocon = Path.Combine(FindRepositoryRoot(), "hocon");
+    /// <summary>The repository's hocon/ folder.</summary>
+    internal static readonly string Hocon = Path.Combine(FindRepositoryRoot(), "hocon");
 
     public static TheoryData<string> OverrideFiles() =>
         [.. Directory.GetFiles(Hocon, "*.conf").Select(Path.GetFileName).OfType<string>().Where(f => !f.StartsWith("reference", StringComparison.Ordinal)).Order()];
@@ -38,6 +39,19 @@ public sealed class ShippedConfigsTests
         // then they are the settings those figures were measured with, federated evaluation off
         Assert.Equal(("logistic-regression", 10, 10, 2, 0.01f, 0.0), (seed.Model, seed.Server.Rounds, seed.Clients, seed.SampledPerRound, seed.Server.Training.LearningRate, seed.Server.FractionEvaluate));
         Assert.Equal(("cnn", 20, 100, 10, 0.1f, 0.0), (cnn.Model, cnn.Server.Rounds, cnn.Clients, cnn.SampledPerRound, cnn.Server.Training.LearningRate, cnn.Server.FractionEvaluate));
+    }
+
+    [Fact]
+    public void ShippedConfig_NiidBench_IsTheSettingFlowersBaselineReproduced()
+    {
+        // given the config the benchmark's published figures were measured with
+        var niid = SimulationSettings.Read(ConfigLayers.Load(Path.Combine(Hocon, "niid-bench.conf"), []).Effective);
+
+        // then 10 clients, all sampled each round, 50 rounds of 10 local epochs, batch 64, SGD lr 0.01, momentum 0.9, weight decay 1e-5, the NIID-Bench CNN
+        var training = niid.Server.Training;
+        Assert.Equal((10, 10, 10, 10, 50), (niid.Clients, niid.SampledPerRound, niid.Server.MinFitClients, niid.Server.MinAvailableClients, niid.Server.Rounds));
+        Assert.Equal((10, 64, 0.01f, 0.9f, 1e-5f), (training.LocalEpochs, training.BatchSize, training.LearningRate, training.Momentum, training.WeightDecay));
+        Assert.Equal(("niid-cnn", "fedavg", 0.0), (niid.Model, niid.Strategy.Name, niid.Server.FractionEvaluate));
     }
 
     [Theory]
