@@ -7,9 +7,11 @@ namespace FedActors.Torch.Training;
 
 /// <summary>
 /// Evaluates global models on the server's test set (centralised evaluation), in batches.
-/// The test set is cut into one contiguous chunk per thread, because between rounds the
-/// training threads are idle and evaluation would otherwise leave all but one core unused;
-/// chunk results are combined in chunk order, so a given parallelism always gives the same figures.
+/// The test set is cut into one contiguous part per training thread, because between rounds the
+/// training threads are idle and evaluation would otherwise leave all but one core unused; the
+/// server evaluates the parts on those threads (<see cref="ICentralEvaluator.Parts"/>), where each
+/// already has its model, and combines them in part order, so a given parallelism always gives
+/// the same figures.
 /// </summary>
 public sealed class TorchCentralEvaluator : ICentralEvaluator
 {
@@ -35,29 +37,20 @@ public sealed class TorchCentralEvaluator : ICentralEvaluator
     }
 
     /// <inheritdoc />
-    public Evaluation Evaluate(Parameters parameters)
+    public int Parts => _parallelism;
+
+    /// <inheritdoc />
+    public Evaluation Evaluate(Parameters parameters) =>
+        Evaluation.Combine([.. Enumerable.Range(0, _parallelism).Select(part => EvaluatePart(parameters, part))]);
+
+    /// <inheritdoc />
+    public Evaluation EvaluatePart(Parameters parameters, int part)
     {
-        if (_parallelism == 1)
-        {
-            return EvaluateChunk(parameters, 0, _all.Length);
-        }
-
+        ArgumentOutOfRangeException.ThrowIfNegative(part);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(part, _parallelism);
         var chunk = (_all.Length + _parallelism - 1) / _parallelism;
-        var parts = new Evaluation[_parallelism];
-        Parallel.For(0, _parallelism, new ParallelOptions { MaxDegreeOfParallelism = _parallelism }, i =>
-        {
-            var start = Math.Min(i * chunk, _all.Length);
-            parts[i] = EvaluateChunk(parameters, start, Math.Min(chunk, _all.Length - start));
-        });
-
-        double lossSum = 0, correct = 0;
-        foreach (var part in parts)
-        {
-            lossSum += part.Loss * part.SampleCount;
-            correct += part.Accuracy * part.SampleCount;
-        }
-
-        return new Evaluation(_all.Length, lossSum / _all.Length, Math.Round(correct) / _all.Length);
+        var start = Math.Min(part * chunk, _all.Length);
+        return EvaluateChunk(parameters, start, Math.Min(chunk, _all.Length - start));
     }
 
     private Evaluation EvaluateChunk(Parameters parameters, int start, int count)
