@@ -14,6 +14,7 @@ internal static class CliApplication
         var root = new RootCommand("FedActors: federated learning on Akka.NET actors and TorchSharp.")
         {
             SimulateCommand.Create(console, engine),
+            PrivacyCommand.Create(console),
         };
 
         var parsed = root.Parse(args);
