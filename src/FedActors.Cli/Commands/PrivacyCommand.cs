@@ -151,7 +151,7 @@ internal static class PrivacyCommand
 
     private static string Describe(double q, long t) => $"{t.ToString("N0", CultureInfo.InvariantCulture)} rounds at sampling rate {Show(q)}";
 
-    private static string Show(double value) => value.ToString("G10", CultureInfo.InvariantCulture);
+    private static string Show(double value) => value.ToString("g10", CultureInfo.InvariantCulture);
 
     // The smallest value with this many significant digits that is not below x: a noise multiplier shown is one that meets the target.
     private static double RoundUp(double x, int digits)

@@ -28,13 +28,15 @@ namespace FedActors.Core.Privacy;
 /// <para>
 /// <see cref="Randomise"/> draws the discrete Gaussian on a grid (<see cref="NoiseGrid"/>): σ_Z
 /// whole steps of g with <c>σ_Z = ⌈σ·(Δ2 + g·√d)/(Δ2·g)⌉</c>, so that the rounded values' L2
-/// sensitivity over σ_Z is at most Δ2/σ. What that guarantees: the discrete Gaussian with integer
-/// shifts has the Rényi divergence of the continuous one, ρ-zCDP with ρ = Δ2²/(2σ²) (Canonne,
-/// Kamath and Steinke 2020, arXiv:2004.00010, Theorem 4 and Section 2.3): RDP α·Δ2²/(2σ²) at every
-/// order α, and (ε, δ) by either <see cref="RdpConversion"/>. What it does not: the continuous
-/// Gaussian's exact (ε, δ) curve behind the analytic calibration, and the sampled-Gaussian
-/// RDP of <see cref="SampledGaussianRdp"/>, are proven for continuous noise; for σ_Z ≥ 2^28
-/// steps CKS20 show the discrete curve is close, but this code does not claim it.
+/// sensitivity over σ_Z is at most Δ2/σ. What that guarantees: for an integer shift μ the
+/// discrete Gaussian's Rényi divergence of order α is at most α·μ²/(2σ_Z²), as for the continuous
+/// one (Canonne, Kamath and Steinke 2020, arXiv:2004.00010, Section 2: ½(Δ/σ)²-concentrated DP),
+/// and independent coordinates add up, so the release has RDP α·Δ2²/(2σ²) at every order α
+/// (ρ-zCDP with ρ = Δ2²/(2σ²)), hence (ε, δ) by either <see cref="RdpConversion"/>. What it does
+/// not: the continuous Gaussian's exact (ε, δ) curve behind the analytic calibration, and the
+/// sampled-Gaussian RDP of <see cref="SampledGaussianRdp"/>, are proven for continuous noise;
+/// CKS20 show the discrete curve approaching the continuous one as σ grows in grid steps (here
+/// σ_Z ≥ 2^28), but this code claims only the RDP bound above for the discrete noise.
 /// </para>
 /// </remarks>
 public sealed class GaussianMechanism
