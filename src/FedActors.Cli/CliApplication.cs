@@ -15,6 +15,7 @@ internal static class CliApplication
         {
             SimulateCommand.Create(console, engine),
             BenchmarkCommand.Create(console, engine),
+            PrivacyCommand.Create(console),
         };
 
         var parsed = root.Parse(args);
