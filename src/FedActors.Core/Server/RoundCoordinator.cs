@@ -188,11 +188,18 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
 
         current.Asked = asked;
-        current.Accumulator = _strategy.StartAccumulating(context, _global);
+        _log.Info("Round {Round} attempt {Attempt}: asking {Asked} of {Registered} clients", round, attempt, asked.Length, _clients.Count);
+        PhasesBeforeFit(current, asked, previous: null, survivors => StartFit(current, survivors, plan));
+    }
+
+    private void StartFit(RoundAttempt current, ImmutableArray<ClientId> participants, FitPlan plan)
+    {
+        var (round, attempt) = (current.Round, current.Attempt);
+        current.Accumulator = _strategy.StartAccumulating(StrategyContextOf(current), _global);
         var global = _global;
         var spec = new PhaseSpec(
             FitPhase,
-            asked,
+            participants,
             client =>
             {
                 var instructions = plan.For(client);
@@ -203,9 +210,82 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             _settings.RoundTimeout,
             _settings.MinFitClients,
             _settings.FitFirstReplies);
-        _log.Info("Round {Round} attempt {Attempt}: asking {Asked} of {Registered} clients to train", round, attempt, asked.Length, _clients.Count);
         RunPhase(current, spec, OnFitDone);
     }
+
+    // A phased strategy's extra phases (secure aggregation's key exchanges), each on the survivors
+    // of the one before, run on the same runner as fit and evaluation.
+    private void PhasesBeforeFit(RoundAttempt current, ImmutableArray<ClientId> participants, PhaseOutcome? previous, Action<ImmutableArray<ClientId>> then)
+    {
+        var (failed, phase) = _strategy is IPhasedStrategy phased
+            ? NextPhase(current, () => phased.NextPhaseBeforeFit(StrategyContextOf(current), participants, previous))
+            : (false, null);
+        if (failed)
+        {
+            return;
+        }
+
+        if (phase is null)
+        {
+            then(participants);
+            return;
+        }
+
+        RunExtraPhase(current, participants, phase, outcome => PhasesBeforeFit(current, [.. outcome.Replies.Select(r => r.Client)], outcome, then));
+    }
+
+    private void PhasesAfterFit(RoundAttempt current, ImmutableArray<ClientId> participants, PhaseOutcome previous, Action then)
+    {
+        var (failed, phase) = _strategy is IPhasedStrategy phased
+            ? NextPhase(current, () => phased.NextPhaseAfterFit(StrategyContextOf(current), participants, previous))
+            : (false, null);
+        if (failed)
+        {
+            return;
+        }
+
+        if (phase is null)
+        {
+            then();
+            return;
+        }
+
+        RunExtraPhase(current, participants, phase, outcome => PhasesAfterFit(current, [.. outcome.Replies.Select(r => r.Client)], outcome, then));
+    }
+
+    // The strategy's next phase; Failed when it threw (the run has then failed).
+    private (bool Failed, ClientPhase? Phase) NextPhase(RoundAttempt current, Func<ClientPhase?> next)
+    {
+        try
+        {
+            return (false, next());
+        }
+        catch (Exception e)
+        {
+            Fail($"strategy {_strategy.Name} could not name the next phase of round {current.Round}: {e.Message}");
+            return (true, null);
+        }
+    }
+
+    private void RunExtraPhase(RoundAttempt current, ImmutableArray<ClientId> participants, ClientPhase phase, Action<PhaseOutcome> then)
+    {
+        var spec = new PhaseSpec(phase.Name, participants, phase.RequestFor, phase.ReplyType, phase.Validate ?? (_ => null), _settings.RoundTimeout, phase.MinReplies, CloseAtReplies: null);
+        RunPhase(current, spec, (attempt, run) =>
+        {
+            if (!run.Succeeded)
+            {
+                FailAttempt(attempt, $"round {attempt.Round} (attempt {attempt.Attempt}) phase {phase.Name} got {run.Tracker.ReplyCount} valid replies, fewer than the {phase.MinReplies} it needs; dropped: {Describe(run.Tracker.Drops)}");
+                return;
+            }
+
+            then(Outcome(run));
+        });
+    }
+
+    private static PhaseOutcome Outcome(PhaseRun run) => new(run.Spec.Name, [.. run.Tracker.Replies.Select(r => r.Value)], run.Tracker.Drops);
+
+    private static string Describe(ImmutableArray<ClientDrop> drops) =>
+        drops.IsEmpty ? "none" : string.Join("; ", drops.Select(d => $"{d.Client} {d.Reason}: {d.Detail}"));
 
     // The phase runner's host: sends the requests, feeds the phase what concerns it, and continues
     // the round when it is done. Nothing here knows what the phase is for.
@@ -313,26 +393,33 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         var ruleMet = replies.Count >= _strategy.MinimumUpdates;
         if (!enough || !ruleMet)
         {
-            var drops = fit.Tracker.Drops;
             var shortfall = ruleMet
                 ? $"fewer than min-fit-clients {_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}"
                 : $"fewer than strategy {_strategy.Name} needs: {_strategy.MinimumUpdatesRule}";
-            var reason =
-                $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, {shortfall}; dropped: " +
-                (drops.IsEmpty ? "none" : string.Join("; ", drops.Select(d => $"{d.Client} {d.Reason}: {d.Detail}")));
-            RecordFailedAttempt(current, reason);
-            if (current.Attempt <= _settings.MaxRoundRetries)
-            {
-                _log.Warning("{Reason}; retrying", reason);
-                StartAttempt(current.Round, current.Attempt + 1);
-            }
-            else
-            {
-                Fail($"{reason}; no retries left (max-round-retries {_settings.MaxRoundRetries})");
-            }
-
+            FailAttempt(current, $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, {shortfall}; dropped: {Describe(fit.Tracker.Drops)}");
             return;
         }
+
+        PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, replies));
+    }
+
+    // Records a failed attempt, then retries the round (with new seeds) or fails the run.
+    private void FailAttempt(RoundAttempt current, string reason)
+    {
+        RecordFailedAttempt(current, reason);
+        if (current.Attempt <= _settings.MaxRoundRetries)
+        {
+            _log.Warning("{Reason}; retrying", reason);
+            StartAttempt(current.Round, current.Attempt + 1);
+        }
+        else
+        {
+            Fail($"{reason}; no retries left (max-round-retries {_settings.MaxRoundRetries})");
+        }
+    }
+
+    private void Aggregate(RoundAttempt current, List<FitResult> replies)
+    {
 
         // Off the coordinator's thread: an aggregation can cost far more than a pass over the updates.
         var clock = Stopwatch.StartNew();
