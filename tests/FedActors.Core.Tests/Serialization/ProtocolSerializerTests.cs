@@ -107,11 +107,26 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Contains("'ZZ'", error.Message);
     }
 
+    [Fact]
+    public void Serializer_WhenThePayloadIsOfAnotherWireVersion_FailsNamingBothVersions()
+    {
+        // given a registration written by a node of another wire version (the first byte)
+        var message = new RegisterClient(new ClientId("hospital-7"));
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var bytes = serializer.ToBinary(message);
+        bytes[0] = 1;
+
+        // when it is read / then the error says so instead of misreading the bytes
+        var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(bytes, serializer.Manifest(message)));
+        Assert.Contains("RegisterClient is of wire version 1, but this node speaks version 2", error.Message);
+    }
+
     // Records holding Parameters or immutable collections compare by reference: compare a full rendering.
     private static string Describe(object message) => message switch
     {
-        FitRequest m => $"{m.Round}|{m.Attempt}|{Render(m.Global)}|{m.Config with { Hyperparameters = NamedTensors.NoHyperparameters }}|{string.Join(",", m.Config.Hyperparameters)}|{m.Seed}|{Render(m.Extras)}",
-        FitResult m => $"{m.Client}|{m.Round}|{m.Attempt}|{Render(m.Updated)}|{m.SampleCount}|{m.Loss}|{m.Accuracy}|{Render(m.Extras)}",
+        FitRequest m => $"{m.Round}|{m.Attempt}|{Render(m.Global)}|{m.Config with { Hyperparameters = NamedTensors.NoHyperparameters }}|{string.Join(",", m.Config.Hyperparameters)}|{m.Seed}|{Render(m.Extras)}|{m.Timeout.Ticks}",
+        FitResult m => $"{m.Client}|{m.Round}|{m.Attempt}|{Render(m.Updated)}|{m.SampleCount}|{m.Loss}|{m.Accuracy}|{Render(m.Extras)}|{string.Join(",", m.Metrics)}",
+        EvaluateRequest m => $"{m.Round}|{m.Attempt}|{Render(m.Global)}|{m.Timeout.Ticks}",
         _ => message.ToString()!,
     };
 
