@@ -170,7 +170,7 @@ internal static class PrivacyCommand
     private static string ConversionName(RdpConversion conversion) =>
         conversion == RdpConversion.Classic ? "classic (Mironov 2017)" : "improved (Balle et al. 2020)";
 
-    private static string Describe(double q, long t) => $"{t.ToString("N0", CultureInfo.InvariantCulture)} rounds at sampling rate {Show(q)}";
+    private static string Describe(double q, long t) => $"{t.ToString("N0", CultureInfo.InvariantCulture)} round{(t == 1 ? string.Empty : "s")} at sampling rate {Show(q)}";
 
     private static string Show(double value) => value.ToString("g10", CultureInfo.InvariantCulture);
 
