@@ -7,8 +7,8 @@ namespace FedActors.Cli.Commands;
 
 /// <summary>
 /// <c>fedactors privacy</c>: a differential-privacy calculator for the sampled Gaussian mechanism
-/// (DP-SGD, DP-FedAvg) over the RDP accountant (<see cref="RdpAccountant"/>).
-/// <c>privacy epsilon</c> prints the ε a run spends; <c>privacy noise</c> the smallest noise
+/// (DP-SGD, DP-FedAvg). <c>privacy epsilon</c> prints the ε a run spends, by the RDP accountant
+/// (<see cref="RdpAccountant"/>) or the PLD one (<see cref="PldAccountant"/>); <c>privacy noise</c> the smallest noise
 /// multiplier that keeps it within a target ε (<see cref="NoiseMultiplierSearch"/>). A value out
 /// of range, or a target no noise can meet, is a usage error (exit code 2) naming the option.
 /// </summary>
@@ -16,10 +16,11 @@ internal static class PrivacyCommand
 {
     private static readonly string[] Accountants = ["rdp", "pld"];
     private static readonly string[] Conversions = ["improved", "classic"];
+    private static readonly double[] PldIntervals = [PldAccountant.DefaultInterval, 1e-3, 1e-2];
 
     /// <summary>Builds <c>privacy</c> with its two subcommands.</summary>
     public static Command Create(CliConsole console) =>
-        new("privacy", "Differential-privacy calculator for the sampled Gaussian mechanism (RDP accountant).")
+        new("privacy", "Differential-privacy calculator for the sampled Gaussian mechanism (RDP or PLD accountant).")
         {
             EpsilonCommand(console),
             NoiseCommand(console),
@@ -31,7 +32,7 @@ internal static class PrivacyCommand
         var noise = Number("--noise-multiplier", "Z", "Noise standard deviation over the L2 clipping norm (> 0).", z => z > 0, "above 0");
         var rounds = Rounds();
         var delta = Delta();
-        var accountant = Choice("--accountant", Accountants, "rdp", "Accountant: rdp (Renyi DP, Mironov et al. 2019) or pld (privacy loss distributions; not available yet).");
+        var accountant = Choice("--accountant", Accountants, "rdp", "Accountant: rdp (Renyi DP, Mironov et al. 2019) or pld (privacy loss distributions, tighter and slower).");
         var conversion = Conversion();
         var command = new Command("epsilon", "Prints the epsilon spent by T rounds of the sampled Gaussian mechanism at sampling rate Q and noise multiplier Z, for a given delta.")
         {
@@ -39,14 +40,31 @@ internal static class PrivacyCommand
         };
         command.SetAction(async (parsed, ct) =>
         {
+            var (q, z, t, d) = (parsed.GetValue(rate)!.Value, parsed.GetValue(noise)!.Value, parsed.GetValue(rounds)!.Value, parsed.GetValue(delta)!.Value);
+            var setting = $"delta {Show(d)}, {Describe(q, t)}, noise multiplier {Show(z)}";
             if (parsed.GetValue(accountant) == "pld")
             {
-                return await UsageAsync(console, "--accountant pld is not available yet: the privacy-loss-distribution accountant is not built; use --accountant rdp");
+                // The finest grid the settings allow: a coarser one is looser, and still an upper bound.
+                foreach (var interval in PldIntervals)
+                {
+                    try
+                    {
+                        var epsilon = PldAccountant.Create(interval).Compose(q, z, t).GetEpsilon(d);
+                        return await PrintAsync(
+                            console, $"epsilon: {Show(epsilon)}", setting, $"accountant pld (privacy loss distributions, connect-the-dots grid of {Show(interval)}, add and remove)");
+                    }
+                    catch (InvalidOperationException) when (interval != PldIntervals[^1])
+                    {
+                    }
+                    catch (InvalidOperationException e)
+                    {
+                        return await UsageAsync(console, $"--accountant pld cannot hold this setting (--noise-multiplier {Show(z)}, --rounds {t}): {e.Message}");
+                    }
+                }
             }
 
-            var (q, z, t, d, c) = (parsed.GetValue(rate)!.Value, parsed.GetValue(noise)!.Value, parsed.GetValue(rounds)!.Value, parsed.GetValue(delta)!.Value, ToConversion(parsed.GetValue(conversion)));
-            var spent = RdpAccountant.Empty.Compose(q, z, t).GetPrivacySpent(d, c);
-            return await PrintAsync(console, $"epsilon: {Show(spent.Epsilon)}", $"delta {Show(d)}, {Describe(q, t)}, noise multiplier {Show(z)}", spent);
+            var spent = RdpAccountant.Empty.Compose(q, z, t).GetPrivacySpent(d, ToConversion(parsed.GetValue(conversion)));
+            return await PrintAsync(console, $"epsilon: {Show(spent.Epsilon)}", setting, Accounting(spent));
         });
         return command;
     }
@@ -78,7 +96,7 @@ internal static class PrivacyCommand
             var (sigma, _) = NoiseMultiplierSearch.Find(e, q, t, d, c);
             var shown = RoundUp(sigma, 7);
             var spent = RdpAccountant.Empty.Compose(q, shown, t).GetPrivacySpent(d, c);
-            return await PrintAsync(console, $"noise multiplier: {Show(shown)}", $"gives epsilon {Show(spent.Epsilon)} (target {Show(e)}) at delta {Show(d)}, {Describe(q, t)}", spent);
+            return await PrintAsync(console, $"noise multiplier: {Show(shown)}", $"gives epsilon {Show(spent.Epsilon)} (target {Show(e)}) at delta {Show(d)}, {Describe(q, t)}", Accounting(spent));
         });
         return command;
     }
@@ -90,7 +108,7 @@ internal static class PrivacyCommand
         Number("--delta", "D", "The delta of the (epsilon, delta) guarantee, in (0, 1).", d => d > 0 && d < 1, "in (0, 1)");
 
     private static Option<string> Conversion() =>
-        Choice("--conversion", Conversions, "improved", "RDP to (epsilon, delta): improved (Balle et al. 2020) or classic (Mironov 2017).");
+        Choice("--conversion", Conversions, "improved", "RDP to (epsilon, delta), for --accountant rdp: improved (Balle et al. 2020) or classic (Mironov 2017).");
 
     private static Option<long?> Rounds() => new("--rounds")
     {
@@ -130,13 +148,16 @@ internal static class PrivacyCommand
     }
 
     // The answer, the setting it holds for, and how it was accounted.
-    private static async Task<int> PrintAsync(CliConsole console, string answer, string setting, PrivacySpent spent)
+    private static async Task<int> PrintAsync(CliConsole console, string answer, string setting, string accounting)
     {
         await console.Out.WriteLineAsync(answer);
         await console.Out.WriteLineAsync("  " + setting);
-        await console.Out.WriteLineAsync($"  accountant rdp over {RdpAccountant.DefaultOrders.Length} orders (best {Show(spent.Order)}), conversion {ConversionName(spent.Conversion)}");
+        await console.Out.WriteLineAsync("  " + accounting);
         return ExitCodes.Success;
     }
+
+    private static string Accounting(PrivacySpent spent) =>
+        $"accountant rdp over {RdpAccountant.DefaultOrders.Length} orders (best {Show(spent.Order)}), conversion {ConversionName(spent.Conversion)}";
 
     private static async Task<int> UsageAsync(CliConsole console, string message)
     {
@@ -149,7 +170,7 @@ internal static class PrivacyCommand
     private static string ConversionName(RdpConversion conversion) =>
         conversion == RdpConversion.Classic ? "classic (Mironov 2017)" : "improved (Balle et al. 2020)";
 
-    private static string Describe(double q, long t) => $"{t.ToString("N0", CultureInfo.InvariantCulture)} rounds at sampling rate {Show(q)}";
+    private static string Describe(double q, long t) => $"{t.ToString("N0", CultureInfo.InvariantCulture)} round{(t == 1 ? string.Empty : "s")} at sampling rate {Show(q)}";
 
     private static string Show(double value) => value.ToString("g10", CultureInfo.InvariantCulture);
 

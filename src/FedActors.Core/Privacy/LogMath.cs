@@ -86,6 +86,11 @@ internal static class LogMath
             return 2.0 - Erfc(-x);
         }
 
+        if (double.IsPositiveInfinity(x))
+        {
+            return 0.0;
+        }
+
         if (x < Threshold)
         {
             return 1.0 - ErfSeries(x);

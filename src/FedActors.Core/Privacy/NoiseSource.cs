@@ -13,12 +13,12 @@ namespace FedActors.Core.Privacy;
 /// <remarks>Not thread-safe: give each thread its own source.</remarks>
 public sealed class NoiseSource
 {
-    private readonly RandomNumberGenerator? _secure;
+    private readonly bool _secure;
     private readonly byte[] _buffer = new byte[4096];
     private int _next;
     private ulong _state;
 
-    private NoiseSource(RandomNumberGenerator? secure, ulong seed)
+    private NoiseSource(bool secure, ulong seed)
     {
         _secure = secure;
         _state = seed;
@@ -26,10 +26,10 @@ public sealed class NoiseSource
     }
 
     /// <summary>True for <see cref="Secure"/>; false for the seeded source, whose noise anyone with the seed can reproduce.</summary>
-    public bool IsPrivate => _secure is not null;
+    public bool IsPrivate => _secure;
 
     /// <summary>Bits from <see cref="RandomNumberGenerator"/>, read 4 KiB at a time.</summary>
-    public static NoiseSource Secure() => new(RandomNumberGenerator.Create(), 0);
+    public static NoiseSource Secure() => new(secure: true, 0);
 
     /// <summary>
     /// NON-PRIVATE: bits from SplitMix64 (Steele, Lea and Flood, "Fast Splittable Pseudorandom
@@ -37,12 +37,12 @@ public sealed class NoiseSource
     /// platform and .NET version. For tests that need the same noise twice; noise from it gives
     /// no differential privacy at all.
     /// </summary>
-    public static NoiseSource SeededNonPrivate(ulong seed) => new(null, seed);
+    public static NoiseSource SeededNonPrivate(ulong seed) => new(secure: false, seed);
 
     /// <summary>64 uniform bits.</summary>
     internal ulong NextUInt64()
     {
-        if (_secure is null)
+        if (!_secure)
         {
             // SplitMix64: a Weyl sequence through a 64-bit finaliser.
             var z = _state += 0x9E3779B97F4A7C15UL;
@@ -53,7 +53,7 @@ public sealed class NoiseSource
 
         if (_next + sizeof(ulong) > _buffer.Length)
         {
-            _secure.GetBytes(_buffer);
+            RandomNumberGenerator.Fill(_buffer);
             _next = 0;
         }
 
