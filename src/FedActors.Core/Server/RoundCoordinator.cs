@@ -406,7 +406,9 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     // Records a failed attempt, then retries the round (with new seeds) or fails the run.
     private void FailAttempt(RoundAttempt current, string reason)
     {
-        RecordFailedAttempt(current, reason);
+        var record = current.ToRecord(reason, TakeStragglers());
+        _history.Add(record);
+        _listener.Tell(new AttemptFailed(record));
         if (current.Attempt <= _settings.MaxRoundRetries)
         {
             _log.Warning("{Reason}; retrying", reason);
@@ -592,13 +594,6 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         {
             StartAttempt(record.Round.Next(), attempt: 1);
         }
-    }
-
-    private void RecordFailedAttempt(RoundAttempt current, string reason)
-    {
-        var record = current.ToRecord(reason, TakeStragglers());
-        _history.Add(record);
-        _listener.Tell(new AttemptFailed(record));
     }
 
     private void Fail(string reason)
