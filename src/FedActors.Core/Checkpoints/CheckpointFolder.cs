@@ -196,15 +196,20 @@ public sealed class CheckpointFolder
 
     private static string WriteFile(string folder, string name, Action<Stream> write)
     {
-        var path = System.IO.Path.Combine(folder, name);
-        using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write))
+        // Hashed as it is written: the bytes pass through the hash on their way to the file, so a
+        // model-sized file is not read back.
+        using var sha = SHA256.Create();
+        using (var file = new FileStream(System.IO.Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write))
         {
-            write(stream);
-            stream.Flush(flushToDisk: true);
+            using (var hashing = new CryptoStream(file, sha, CryptoStreamMode.Write, leaveOpen: true))
+            {
+                write(hashing);
+            }
+
+            file.Flush(flushToDisk: true);
         }
 
-        using var read = File.OpenRead(path);
-        return Convert.ToHexString(SHA256.HashData(read));
+        return Convert.ToHexString(sha.Hash!);
     }
 
     // One map for all clients, keyed "<client>/<state name>" (state names hold no '/'), and each

@@ -59,14 +59,12 @@ internal sealed class PhaseRun
         {
             // A trainer that honoured its token stopped at the deadline: that is a time-out, whether
             // its report or the phase's own deadline tick comes first.
-            Tracker.Drop(reply.Client, failed.Cancelled ? DropReason.TimedOut : DropReason.Failed, failed.Reason);
-            return Tracker.Drops.First(d => d.Client == reply.Client);
+            return Tracker.TryDrop(reply.Client, failed.Cancelled ? DropReason.TimedOut : DropReason.Failed, failed.Reason);
         }
 
         if (Spec.Validate(reply) is { } problem)
         {
-            Tracker.Drop(reply.Client, DropReason.InvalidUpdate, problem);
-            return Tracker.Drops.First(d => d.Client == reply.Client);
+            return Tracker.TryDrop(reply.Client, DropReason.InvalidUpdate, problem);
         }
 
         Tracker.Accept(reply.Client, reply);

@@ -44,15 +44,19 @@ internal sealed class PhaseTracker<TReply>
     }
 
     /// <summary>Drops a pending client; false when it was not pending.</summary>
-    public bool Drop(ClientId client, DropReason reason, string detail)
+    public bool Drop(ClientId client, DropReason reason, string detail) => TryDrop(client, reason, detail) is not null;
+
+    /// <summary>Drops a pending client and returns its drop; null when it was not pending.</summary>
+    public ClientDrop? TryDrop(ClientId client, DropReason reason, string detail)
     {
         if (!_pending.Remove(client))
         {
-            return false;
+            return null;
         }
 
-        _drops.Add(client, new ClientDrop(client, _phase, reason, detail));
-        return true;
+        var drop = new ClientDrop(client, _phase, reason, detail);
+        _drops.Add(client, drop);
+        return drop;
     }
 
     /// <summary>Drops every client still pending, in id order; returns them.</summary>

@@ -109,6 +109,30 @@ public sealed class StrategyClientPartTests
     }
 
     [Fact]
+    public void Scaffold_WithLocalMomentum_MovesTheWeightsByEtaTimesTheCorrectionPerStepOutsideTheMomentum()
+    {
+        // given momentum 0.9, a small c (so its effect on later gradients is second order), 2 steps over one batch
+        const float eta = 0.01f, correction = 0.01f;
+        var trainer = Trainer(32);
+        var global = ModelFactory.InitialParameters(ModelKind.LogisticRegression, seed: 8);
+        var c = Parameters.Wrap(global.Layout, [.. Enumerable.Repeat(correction, global.Length)]);
+        var plain = Task(global, epochs: 2, eta) with { Config = Task(global, 2, eta).Config with { Momentum = 0.9f } };
+
+        // when it trains plainly and with SCAFFOLD's c (c_i = 0)
+        var without = trainer.Fit(plain, CancellationToken.None).Updated;
+        var with = trainer.Fit(plain with { Extras = NamedTensors.Empty.Add(Scaffold.GlobalControlKey, c) }, CancellationToken.None).Updated;
+
+        // then the weights differ by -K eta (c - c_i) = -2e-4, as NIID-Bench's and Flower's SCAFFOLD apply it; a
+        // correction through the momentum buffer would move them by -(1 + (1 + rho)) eta c = -2.9e-4 (it diverged
+        // on the NIID-Bench setting), and the gradients' response to the shift is below 1e-5
+        for (var i = 0; i < global.Length; i++)
+        {
+            var moved = with.Values[i] - without.Values[i];
+            Assert.True(Math.Abs(moved - (-2 * eta * correction)) <= 3e-5, $"value {i} moved {moved}, expected {-2 * eta * correction}");
+        }
+    }
+
+    [Fact]
     public void Fit_ReportsItsNumberOfLocalSteps()
     {
         // given 100 samples in batches of 32 (4 steps an epoch) and 2 epochs
