@@ -1,5 +1,6 @@
 using System.Globalization;
 using FedActors.Core.Metrics;
+using FedActors.Core.Privacy;
 
 namespace FedActors.Cli.Progress;
 
@@ -34,6 +35,15 @@ internal static class RoundLine
         if (r.Round.Value > 0)
         {
             parts.Add($"answered {r.Answered.Length}/{r.Asked.Length}");
+            if (r.Metrics.TryGetValue(LocalPrivacyLoss.MetricRound, out var epsilon) && r.Metrics.TryGetValue(LocalPrivacyLoss.MetricComposed, out var composed))
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"local eps {epsilon:0.00} (composed {composed:0.00}, max over clients)"));
+            }
+            else if (r.Metrics.ContainsKey(LocalPrivacyLoss.MetricNonPrivate))
+            {
+                parts.Add("local DP noise seeded: NOT private");
+            }
+
             parts.Add(r.Dropped.IsEmpty
                 ? "dropped 0"
                 : $"dropped {r.Dropped.Length} ({string.Join(", ", r.Dropped.Select(d => d.Phase == "fit" ? $"{d.Client.Value}: {d.Reason}" : $"{d.Client.Value}: {d.Reason} in {d.Phase}"))})");

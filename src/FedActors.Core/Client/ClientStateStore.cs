@@ -42,12 +42,14 @@ public sealed class ClientStateStore : IDisposable
         _memoryBudget = memoryBudgetBytes;
         _ownsSpillDirectory = spillDirectory is null;
         _spillDirectory = spillDirectory ?? Path.Combine(Path.GetTempPath(), "fedactors-client-state-" + Guid.NewGuid().ToString("N"));
+        Releases = ReleaseLedger.InMemory();
     }
 
     private ClientStateStore(long memoryBudgetBytes, string directory, bool persistent)
         : this(memoryBudgetBytes, directory)
     {
         _persistent = persistent;
+        Releases = ReleaseLedger.Persistent(directory);
     }
 
     /// <summary>
@@ -80,6 +82,9 @@ public sealed class ClientStateStore : IDisposable
 
         return store;
     }
+
+    /// <summary>Each client's count of local-DP releases; kept beside the state, in the store's folder when it is persistent, and never rolled back.</summary>
+    public ReleaseLedger Releases { get; }
 
     /// <summary>Bytes of state held in memory now.</summary>
     public long BytesInMemory

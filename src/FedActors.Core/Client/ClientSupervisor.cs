@@ -28,7 +28,7 @@ public sealed class ClientSupervisor : ReceiveActor
         foreach (var id in clients)
         {
             Context.ActorOf(
-                FederatedClient.Props(id, coordinator, trainerFactory, state, settings.RegistrationRetry).WithDispatcher(RoundCoordinator.TrainingDispatcher),
+                FederatedClient.Props(id, coordinator, trainerFactory, state, settings.RegistrationRetry, settings.LocalDp).WithDispatcher(RoundCoordinator.TrainingDispatcher),
                 ActorNameFor(id));
         }
 

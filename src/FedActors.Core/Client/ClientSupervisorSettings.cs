@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using FedActors.Core.Configuration;
+using FedActors.Core.Privacy;
 
 namespace FedActors.Core.Client;
 
@@ -10,7 +11,8 @@ namespace FedActors.Core.Client;
 /// <param name="RegistrationRetry">How often a client sends its registration again until the coordinator acknowledges it.</param>
 /// <param name="StateMemoryBudget">Bytes of kept client state held in memory before the rest spills to disk.</param>
 /// <param name="StateSpillDirectory">Where spilled client state goes; null for a temporary folder removed at the end.</param>
-public sealed record ClientSupervisorSettings(int MaxRestarts, TimeSpan RestartWindow, TimeSpan RegistrationRetry, long StateMemoryBudget, string? StateSpillDirectory)
+/// <param name="LocalDp">Local differential privacy, from this node's <c>fedactors.privacy</c> (mode = local); null when it is off.</param>
+public sealed record ClientSupervisorSettings(int MaxRestarts, TimeSpan RestartWindow, TimeSpan RegistrationRetry, long StateMemoryBudget, string? StateSpillDirectory, LocalDpSettings? LocalDp = null)
 {
     /// <summary>Reads the settings from the actor system's configuration, over Core's embedded defaults.</summary>
     public static ClientSupervisorSettings Create(ActorSystem system) => Create(FedActorsConfig.WithDefaults(system.Settings.Config));
@@ -25,6 +27,7 @@ public sealed record ClientSupervisorSettings(int MaxRestarts, TimeSpan RestartW
             r.Duration("fedactors.client.restart-window"),
             r.Duration("fedactors.client.registration-retry"),
             r.Bytes("fedactors.client.state.memory-budget"),
-            r.StringOrOff("fedactors.client.state.spill-directory"));
+            r.StringOrOff("fedactors.client.state.spill-directory"),
+            LocalDpSettings.Create(config));
     }
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using FedActors.Core.Privacy;
 using FedActors.Core.Protocol;
 using FedActors.Core.Server;
 using FedActors.Core.Training;
@@ -22,6 +23,18 @@ namespace FedActors.Core.Client;
 /// way down it tells the coordinator which request it could not finish, so that phase need not
 /// wait for its deadline. The restarted actor registers again.
 /// </para>
+/// <para>
+/// With local differential privacy on (this node's <c>fedactors.privacy.mode = local</c>, never the
+/// server's say), the trainer's update goes through <see cref="LocalRandomiser"/> here, after the
+/// trainer (user code) returns and before anything is sent, so no trainer can bypass it: the
+/// reply carries <c>w_global + noised clipped Δ</c>, never the raw update, and the metrics
+/// <c>local-epsilon</c> and <c>local-epsilon-composed</c> (<see cref="LocalPrivacyLoss"/>) over this
+/// client's releases, counted in the store's <see cref="ReleaseLedger"/>. A fit that returns
+/// strategy extras (SCAFFOLD's control-variate delta) is refused with a failure reply: they would
+/// leave unnoised, and noising them needs a sensitivity of their own and a second accounted
+/// release. The sample count, the training loss and accuracy and the trainer's metrics are sent
+/// as they are: local DP does not cover them.
+/// </para>
 /// </summary>
 public sealed class FederatedClient : ReceiveActor, IWithTimers
 {
@@ -31,12 +44,14 @@ public sealed class FederatedClient : ReceiveActor, IWithTimers
     private readonly Func<ClientId, ITrainer> _trainerFactory;
     private readonly ClientStateStore _state;
     private readonly TimeSpan _registrationRetry;
+    private readonly LocalDpSettings? _localDp;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef _coordinator;
 
     /// <summary>Creates the client; use <see cref="Props"/>.</summary>
-    public FederatedClient(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory, ClientStateStore state, TimeSpan registrationRetry)
+    public FederatedClient(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory, ClientStateStore state, TimeSpan registrationRetry, LocalDpSettings? localDp)
     {
+        _localDp = localDp;
         _id = id;
         _coordinator = coordinator;
         _trainerFactory = trainerFactory;
@@ -48,9 +63,9 @@ public sealed class FederatedClient : ReceiveActor, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Props for a client, to be deployed on the training dispatcher by its parent.</summary>
-    public static Props Props(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory, ClientStateStore state, TimeSpan registrationRetry) =>
-        Akka.Actor.Props.Create(() => new FederatedClient(id, coordinator, trainerFactory, state, registrationRetry));
+    /// <summary>Props for a client, to be deployed on the training dispatcher by its parent; <paramref name="localDp"/> null for no local DP.</summary>
+    public static Props Props(ClientId id, IActorRef coordinator, Func<ClientId, ITrainer> trainerFactory, ClientStateStore state, TimeSpan registrationRetry, LocalDpSettings? localDp = null) =>
+        Akka.Actor.Props.Create(() => new FederatedClient(id, coordinator, trainerFactory, state, registrationRetry, localDp));
 
     /// <inheritdoc />
     protected override void PreStart() => SendRegistration();
@@ -153,7 +168,33 @@ public sealed class FederatedClient : ReceiveActor, IWithTimers
             _log.Warning("Client {Client}: the trainer ignored its cancellation and finished round {Round} after the {Timeout} deadline", _id, request.Round, request.Timeout);
         }
 
+        if (_localDp is { } dp)
+        {
+            if (!fit.Extras.IsEmpty)
+            {
+                var refusal = $"local DP is on (fedactors.privacy.mode = local) and the trainer returned strategy extras ({string.Join(", ", fit.Extras.Keys)}), " +
+                    "which would leave this node unnoised; use a strategy whose clients send only their parameters (fedavg, fedprox, fedavgm, fedopt, the robust ones)";
+                _log.Error("Client {Client}, round {Round}: {Refusal}", _id, request.Round, refusal);
+                replyTo.Tell(new ClientFailed(_id, request.Round, request.Attempt, RoundCoordinator.FitPhase, refusal, Cancelled: false));
+                return;
+            }
+
+            replyTo.Tell(Privatise(request, fit, dp));
+            return;
+        }
+
         replyTo.Tell(new FitResult(_id, request.Round, request.Attempt, fit.Updated, fit.SampleCount, fit.Loss, fit.Accuracy, fit.Extras, fit.Metrics));
+    }
+
+    // The release is counted before it is sent, so a crash in between over-counts rather than under-counts.
+    private FitResult Privatise(FitRequest request, LocalFit fit, LocalDpSettings dp)
+    {
+        // Seeded noise only when the run says it is non-private; then from this round's seed, so a test run repeats.
+        var noise = dp.SecureNoise ? NoiseSource.Secure() : NoiseSource.SeededNonPrivate((ulong)(uint)request.Seed);
+        var released = LocalRandomiser.Randomise(request.Global, fit.Updated, dp, noise);
+        var releases = _state.Releases.Record(_id);
+        var metrics = fit.Metrics.SetItems(LocalPrivacyLoss.Metrics(dp, releases));
+        return new FitResult(_id, request.Round, request.Attempt, released, fit.SampleCount, fit.Loss, fit.Accuracy, fit.Extras, metrics);
     }
 
     private void Evaluate(EvaluateRequest request)

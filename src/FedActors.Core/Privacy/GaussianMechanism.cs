@@ -120,6 +120,20 @@ public sealed class GaussianMechanism
         return plus > minus ? Math.Exp(LogMath.LogSub(plus, minus)) : 0.0;
     }
 
+    /// <summary>
+    /// The exact ε at which the Gaussian mechanism with σ is (ε, δ)-DP: the smallest ε ≥ 0 with
+    /// <see cref="Delta"/>(Δ2, σ, ε) ≤ δ (δ(ε) falls with ε), found by doubling then bisection to
+    /// adjacent doubles and rounded up, so the value returned always meets δ.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Δ2 or σ not positive and finite, or δ not in (0, 1).</exception>
+    public static double Epsilon(double l2Sensitivity, double sigma, double delta)
+    {
+        LaplaceMechanism.Positive(l2Sensitivity, nameof(l2Sensitivity));
+        LaplaceMechanism.Positive(sigma, nameof(sigma));
+        CheckDelta(delta);
+        return Delta(l2Sensitivity, sigma, 0) <= delta ? 0.0 : Boundary(e => Delta(l2Sensitivity, sigma, e) <= delta, largest: false);
+    }
+
     /// <summary>Adds the noise to <paramref name="values"/> in place (see the remarks) and says which grid it used.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value is not finite or too large for the grid.</exception>
     public NoiseGrid Randomise(Span<double> values, NoiseSource source)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using FedActors.Core.Metrics;
+using FedActors.Core.Privacy;
 using FedActors.Core.Protocol;
 using FedActors.Core.Strategies;
 using FedActors.Core.Tensors;
@@ -429,12 +430,15 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         var global = _global;
         var accumulator = current.Accumulator;
         var strategy = _strategy;
+
+        // Local DP's epsilon is the clients' to report; the round records the worst-off client's.
+        var clientPrivacy = LocalPrivacyLoss.MaxOverClients(replies.Select(r => r.Metrics));
         Task.Run(() => accumulator is null
                 ? strategy.AggregateFit(context, global, replies.Select(ToUpdate).ToList())
                 : accumulator.Complete())
             .PipeTo(
                 Self,
-                success: result => new Aggregated(current.Round, current.Attempt, result, null, clock.Elapsed),
+                success: result => new Aggregated(current.Round, current.Attempt, result with { Metrics = result.Metrics.SetItems(clientPrivacy) }, null, clock.Elapsed),
                 failure: e => new Aggregated(current.Round, current.Attempt, null, e.GetBaseException().Message, clock.Elapsed));
         Become(() =>
         {
