@@ -116,6 +116,12 @@ internal sealed record SimulationSettings(
                 + "('fedactors.server.fraction-fit' of 'fedactors.simulation.clients', at least 'fedactors.server.min-fit-clients', at most 'fedactors.server.fit-first-replies')");
         }
 
+        // Their clients return extras, which local DP's clients refuse to send unnoised: fail before anything runs.
+        if (Runtime.Clients.LocalDp is not null && new[] { "scaffold", "feddual" }.FirstOrDefault(n => Strategy.Name == n || Strategy.Name.EndsWith($"({n})", StringComparison.Ordinal)) is { } withExtras)
+        {
+            throw Impossible($"'fedactors.privacy.mode' is local, but 'fedactors.strategy.name' is {Strategy.Name}, whose clients return {withExtras} tensors besides their parameters, which local DP does not noise: choose a strategy whose clients send parameters only");
+        }
+
         if (CheckpointDirectory is { } checkpoints && IsInside(checkpoints, OutputDirectory))
         {
             throw Impossible($"'fedactors.run.checkpoint-directory' ({checkpoints}) is inside 'fedactors.simulation.output-directory' ({OutputDirectory}), which a successful run replaces: keep checkpoints elsewhere");

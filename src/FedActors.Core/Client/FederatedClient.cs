@@ -30,7 +30,7 @@ namespace FedActors.Core.Client;
 /// reply carries <c>w_global + noised clipped Δ</c>, never the raw update, and the metrics
 /// <c>local-epsilon</c> and <c>local-epsilon-composed</c> (<see cref="LocalPrivacyLoss"/>) over this
 /// client's releases, counted in the store's <see cref="ReleaseLedger"/>. A fit that returns
-/// strategy extras (SCAFFOLD's control-variate delta) is refused with a failure reply: they would
+/// strategy extras (SCAFFOLD's control-variate delta, FedDual's dual delta) is refused with a failure reply: they would
 /// leave unnoised, and noising them needs a sensitivity of their own and a second accounted
 /// release. The sample count, the training loss and accuracy and the trainer's metrics are sent
 /// as they are: local DP does not cover them.
@@ -173,7 +173,7 @@ public sealed class FederatedClient : ReceiveActor, IWithTimers
             if (!fit.Extras.IsEmpty)
             {
                 var refusal = $"local DP is on (fedactors.privacy.mode = local) and the trainer returned strategy extras ({string.Join(", ", fit.Extras.Keys)}), " +
-                    "which would leave this node unnoised; use a strategy whose clients send only their parameters (fedavg, fedprox, fedavgm, fedopt, the robust ones)";
+                    "which would leave this node unnoised; use a strategy whose clients send only their parameters (fedavg, fedprox, fednova, feddyn, fedavgm, fedadagrad, fedadam, fedyogi, the robust ones), not scaffold or feddual";
                 _log.Error("Client {Client}, round {Round}: {Refusal}", _id, request.Round, refusal);
                 replyTo.Tell(new ClientFailed(_id, request.Round, request.Attempt, RoundCoordinator.FitPhase, refusal, Cancelled: false));
                 return;

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using Akka.Configuration;
+using FedActors.Cli.Configuration;
 using FedActors.Cli.Output;
 using FedActors.Cli.Progress;
 using FedActors.Cli.Tests.Support;
@@ -7,7 +9,7 @@ using FedActors.Core.Tensors;
 
 namespace FedActors.Cli.Tests;
 
-public sealed class LocalDpOutputTests
+public sealed class LocalDpCliTests
 {
     private static readonly System.Collections.Immutable.ImmutableSortedDictionary<string, double> LocalEpsilon =
         NamedTensors.NoHyperparameters.Add(LocalPrivacyLoss.MetricRound, 4.9).Add(LocalPrivacyLoss.MetricComposed, 11.25);
@@ -49,5 +51,36 @@ public sealed class LocalDpOutputTests
         // when its progress line is formatted
         // then it says so, with no epsilon
         Assert.Contains("NOT private", RoundLine.Format(round, totalRounds: 3));
+    }
+
+    [Theory]
+    [InlineData("scaffold", "scaffold")]
+    [InlineData("feddual", "feddual")]
+    [InlineData("norm-bounding\n  fedactors.strategy.norm-bounding.inner = scaffold", "norm-bounding(scaffold)")]
+    public void Read_WithLocalDpAndAStrategyWhoseClientsReturnExtras_FailsNamingBothKeys(string strategy, string shown)
+    {
+        // given privacy.mode = local with a strategy whose clients send tensors besides their parameters
+        var config = SimulationDefaults.Load(ConfigurationFactory.ParseString($"fedactors.privacy.mode = local\nfedactors.strategy.name = {strategy}"));
+
+        // when the simulation's settings are read
+        var error = Assert.Throws<ConfigurationException>(() => SimulationSettings.Read(config));
+
+        // then it is refused before anything runs, naming the mode and the strategy
+        Assert.Contains("'fedactors.privacy.mode' is local", error.Message);
+        Assert.Contains($"'fedactors.strategy.name' is {shown}", error.Message);
+    }
+
+    [Fact]
+    public void Read_WithLocalDpAndARobustStrategy_GivesTheClientsLocalDp()
+    {
+        // given privacy.mode = local with Krum on the server
+        var config = SimulationDefaults.Load(ConfigurationFactory.ParseString("fedactors.privacy.mode = local\nfedactors.strategy.name = krum\nfedactors.simulation.clients = 10\nfedactors.server { fraction-fit = 0.8, min-fit-clients = 2 }"));
+
+        // when read
+        var settings = SimulationSettings.Read(config);
+
+        // then the server runs Krum and the clients noise
+        Assert.Equal("krum", settings.Strategy.Name);
+        Assert.NotNull(settings.Runtime.Clients.LocalDp);
     }
 }
