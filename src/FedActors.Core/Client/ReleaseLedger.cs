@@ -15,8 +15,9 @@ namespace FedActors.Core.Client;
 /// discarded attempt or a server resumed from an older checkpoint do not take back an update
 /// that already left the node, so each release counts once, for good. The count is written
 /// before the release is sent (<see cref="Record"/>), so a crash between the two over-counts
-/// rather than under-counts. A simulation's store is in memory: its counts start again from zero
-/// when a simulation is resumed in a new process.
+/// rather than under-counts. A simulation's store is in memory; a resumed simulation raises each
+/// count to the attempts its checkpoint's history asked the client to train in (<see cref="RaiseTo"/>),
+/// which is exact when every asked client answered and over-counts a client that failed before releasing.
 /// </remarks>
 public sealed class ReleaseLedger
 {
@@ -51,25 +52,42 @@ public sealed class ReleaseLedger
     {
         lock (_gate)
         {
-            var count = Current(client) + 1;
-            if (PathOf(client) is { } path)
-            {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                var temporary = path + ".tmp";
-                using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
-                using (var writer = new StreamWriter(stream))
-                {
-                    writer.Write(count.ToString(CultureInfo.InvariantCulture));
-                    writer.Flush();
-                    stream.Flush(flushToDisk: true);
-                }
+            return Write(client, Current(client) + 1);
+        }
+    }
 
-                File.Move(temporary, path, overwrite: true);
+    /// <summary>Raises <paramref name="client"/>'s count to at least <paramref name="releases"/> (never lowers it): for a resumed simulation, whose new process counts from what the checkpoint's history shows.</summary>
+    /// <exception cref="InvalidDataException">The client's ledger file is not a count.</exception>
+    public void RaiseTo(ClientId client, long releases)
+    {
+        lock (_gate)
+        {
+            if (Current(client) < releases)
+            {
+                Write(client, releases);
+            }
+        }
+    }
+
+    private long Write(ClientId client, long count)
+    {
+        if (PathOf(client) is { } path)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            var temporary = path + ".tmp";
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write))
+            using (var writer = new StreamWriter(stream))
+            {
+                writer.Write(count.ToString(CultureInfo.InvariantCulture));
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
             }
 
-            _counts[client] = count;
-            return count;
+            File.Move(temporary, path, overwrite: true);
         }
+
+        _counts[client] = count;
+        return count;
     }
 
     private long Current(ClientId client)

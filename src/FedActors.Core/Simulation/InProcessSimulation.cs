@@ -43,6 +43,14 @@ public static class InProcessSimulation
         if (setup.Resume is { } resume)
         {
             store.Restore(resume.ClientStates);
+            if (settings.Clients.LocalDp is not null)
+            {
+                // This process never saw the releases before the checkpoint: every client asked in an attempt may have made one.
+                foreach (var asked in resume.Server.History.SelectMany(r => r.Asked).GroupBy(c => c))
+                {
+                    store.Releases.RaiseTo(asked.Key, asked.LongCount());
+                }
+            }
         }
 
         var identity = setup.RunIdentity ?? ImmutableSortedDictionary<string, string>.Empty;

@@ -1,4 +1,5 @@
 using Akka.Configuration;
+using FedActors.Core.Checkpoints;
 using FedActors.Core.Privacy;
 using FedActors.Core.Protocol;
 using FedActors.Core.Simulation;
@@ -14,23 +15,8 @@ public sealed class LocalDpSimulationTests
     public async Task Run_WithLocalDp_ReportsEachRoundsLocalEpsilonAndItsComposition()
     {
         // given 10 clients, 3 rounds of 4 sampled clients each, privacy.mode = local with z = 1
-        var config = ConfigurationFactory.ParseString("""
-            fedactors.run.rounds = 3
-            fedactors.server { min-available-clients = 10, fraction-fit = 0.4, min-fit-clients = 2 }
-            fedactors.training { learning-rate = 0.5, parallelism = 2 }
-            fedactors.privacy { mode = local, local { clip = 0.5, noise-multiplier = 1.0 } }
-            akka.loglevel = WARNING
-            akka.actor.serialize-messages = on
-            """);
-        var setup = new SimulationSetup(
-            [.. Enumerable.Range(0, 10).Select(i => new ClientId($"client-{i:D2}"))],
-            id => new ScriptedTrainer(target: int.Parse(id.Value[^2..]), sampleCount: 10),
-            TestParameters.Filled(0f),
-            new FedAvg(),
-            new MeanDistanceEvaluator(5f));
-
         // when it runs
-        var outcome = await InProcessSimulation.RunAsync(config, setup).WaitAsync(TimeSpan.FromSeconds(30));
+        var outcome = await Run(rounds: 3, Setup());
 
         // then every training round's record carries one release's epsilon and, at most, the composition over its rounds so far
         Assert.True(outcome.Succeeded, outcome.FailureReason);
@@ -43,4 +29,43 @@ public sealed class LocalDpSimulationTests
             Assert.InRange(r.Metrics[LocalPrivacyLoss.MetricComposed], perRound, RdpAccountant.Empty.Compose(1.0, 1.0, r.Round.Value).GetPrivacySpent(1e-5).Epsilon + 1e-12);
         }
     }
+
+    [Fact]
+    public async Task Resume_WithLocalDp_ComposesOverTheReleasesBeforeTheCheckpoint()
+    {
+        // given an uninterrupted four-round run, and a two-round run with checkpoints
+        var uninterrupted = await Run(rounds: 4, Setup());
+        using var folder = new TempFolder();
+        await Run(rounds: 2, Setup() with { Checkpoints = new CheckpointFolder(folder.Path) });
+
+        // when a new process resumes after round 2 and runs to round 4
+        var checkpoint = new CheckpointFolder(folder.Path).LoadNewest().Checkpoint;
+        var resumed = await Run(rounds: 4, Setup() with { Resume = checkpoint, Checkpoints = new CheckpointFolder(folder.Path) });
+
+        // then rounds 3 and 4 report the composed epsilon of the uninterrupted run, which counted every release in one process
+        Assert.True(resumed.Succeeded, resumed.FailureReason);
+        double Composed(RunOutcome o, int round) => o.History.Single(r => r.Round.Value == round && r.Completed).Metrics[LocalPrivacyLoss.MetricComposed];
+        Assert.Equal([Composed(uninterrupted, 3), Composed(uninterrupted, 4)], [Composed(resumed, 3), Composed(resumed, 4)]);
+        Assert.True(Composed(resumed, 4) > LocalPrivacyLoss.PerRound(new LocalDpSettings(0.5, 1.0, true, 1e-5, LocalDpSettings.Rdp, RdpConversion.Improved)));
+    }
+
+    private static async Task<RunOutcome> Run(int rounds, SimulationSetup setup)
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            fedactors.run.rounds = {{rounds}}
+            fedactors.server { min-available-clients = 10, fraction-fit = 0.4, min-fit-clients = 2 }
+            fedactors.training { learning-rate = 0.5, parallelism = 2 }
+            fedactors.privacy { mode = local, local { clip = 0.5, noise-multiplier = 1.0 } }
+            akka.loglevel = WARNING
+            akka.actor.serialize-messages = on
+            """);
+        return await InProcessSimulation.RunAsync(config, setup).WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    private static SimulationSetup Setup() => new(
+        [.. Enumerable.Range(0, 10).Select(i => new ClientId($"client-{i:D2}"))],
+        id => new ScriptedTrainer(target: int.Parse(id.Value[^2..]), sampleCount: 10),
+        TestParameters.Filled(0f),
+        new FedAvg(),
+        new MeanDistanceEvaluator(5f));
 }
