@@ -1,5 +1,6 @@
 using System.Globalization;
 using FedActors.Core.Metrics;
+using FedActors.Core.Strategies;
 
 namespace FedActors.Cli.Progress;
 
@@ -37,10 +38,29 @@ internal static class RoundLine
             parts.Add(r.Dropped.IsEmpty
                 ? "dropped 0"
                 : $"dropped {r.Dropped.Length} ({string.Join(", ", r.Dropped.Select(d => d.Phase == "fit" ? $"{d.Client.Value}: {d.Reason}" : $"{d.Client.Value}: {d.Reason} in {d.Phase}"))})");
+            if (Privacy(r) is { } privacy)
+            {
+                parts.Add(privacy);
+            }
+
             parts.Add(string.Create(CultureInfo.InvariantCulture, $"{r.Timings.Total.TotalSeconds:0.00}s"));
         }
 
         return string.Join("  ", parts);
+    }
+
+    // Central DP's epsilon so far (marked when the seeded noise makes it no guarantee) and the clip norm.
+    private static string? Privacy(RoundRecord r)
+    {
+        var (guaranteed, epsilon) = r.Metrics.TryGetValue(DpFedAvg.EpsilonMetric, out var e) ? (true, e)
+            : r.Metrics.TryGetValue(DpFedAvg.UnguaranteedEpsilonMetric, out e) ? (false, e)
+            : (true, double.NaN);
+        if (double.IsNaN(epsilon))
+        {
+            return null;
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"epsilon {epsilon:0.000}{(guaranteed ? string.Empty : " (seeded, no guarantee)")}  clip {r.Metrics.GetValueOrDefault(DpFedAvg.ClipMetric):0.####}");
     }
 
     private static string Metric(double? value) => value?.ToString("0.0000", CultureInfo.InvariantCulture) ?? "-";
