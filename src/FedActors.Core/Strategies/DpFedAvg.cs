@@ -41,7 +41,14 @@ namespace FedActors.Core.Strategies;
 /// the noise scale) and summed as integers: truncation never raises a norm, the sum is exact and
 /// independent of arrival order (so the streaming path never buffers updates and equals the
 /// buffered one bit for bit), and the noise (<see cref="GaussianMechanism.Randomise"/>: the
-/// discrete Gaussian, Mironov 2012 safe) is added to values already on its grid.
+/// discrete Gaussian, Mironov 2012 safe) is added to values already on its grid. The grid
+/// bounds a round's size: the integer sum must stay below 2^52 steps, about 2^23·z_Δ clients
+/// at full norm (8 million at z = 1); a larger round fails with a message, never silently.
+/// </para>
+/// <para>
+/// Assumptions. N, the number of registered clients, is treated as public (as in the paper):
+/// it sets the denominator. The server is trusted with the raw updates; only what it releases
+/// is protected.
 /// </para>
 /// <para>
 /// Noise and sampling come from the operating system's CSPRNG (<see cref="NoiseSource.Secure"/>);
