@@ -42,4 +42,23 @@ public sealed class MetricsCsvTests
         Assert.Contains(",client-01 Failed; client-02 InvalidUpdate,", row, StringComparison.Ordinal);
         Assert.Equal(MetricsCsv.Header.Split(',').Length, row.Split(',').Length);
     }
+
+    [Fact]
+    public void Render_WhenRoundsCarryStrategyMetrics_AddsOneColumnPerMetricName()
+    {
+        // given round 0 without metrics and two rounds with DP-FedAvg's (round 2 also with FedAvgM's)
+        var history = Rounds.History(2);
+        history = history
+            .SetItem(1, history[1] with { Metrics = history[1].Metrics.Add("dp.epsilon", 1.5).Add("dp.clip", 0.3) })
+            .SetItem(2, history[2] with { Metrics = history[2].Metrics.Add("dp.epsilon", 2.25).Add("dp.clip", 0.3).Add("velocity-norm", 4) });
+
+        // when
+        var lines = MetricsCsv.Render(history).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        // then the metrics follow the fixed columns by name, empty where a round has none
+        Assert.Equal(MetricsCsv.Header + ",dp.clip,dp.epsilon,velocity-norm", lines[0]);
+        Assert.EndsWith(",,,", lines[1], StringComparison.Ordinal);
+        Assert.EndsWith(",0.3,1.5,", lines[2], StringComparison.Ordinal);
+        Assert.EndsWith(",0.3,2.25,4", lines[3], StringComparison.Ordinal);
+    }
 }

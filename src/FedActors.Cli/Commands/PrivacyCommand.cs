@@ -16,7 +16,7 @@ internal static class PrivacyCommand
 {
     private static readonly string[] Accountants = ["rdp", "pld"];
     private static readonly string[] Conversions = ["improved", "classic"];
-    private static readonly double[] PldIntervals = [PldAccountant.DefaultInterval, 1e-3, 1e-2];
+    private static readonly IReadOnlyList<double> PldIntervals = PldAccountant.IntervalLadder;
 
     /// <summary>Builds <c>privacy</c> with its two subcommands.</summary>
     public static Command Create(CliConsole console) =>

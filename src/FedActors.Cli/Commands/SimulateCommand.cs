@@ -53,6 +53,10 @@ internal static class SimulateCommand
             Text("--output", "simulation.output-directory", "Folder for metrics.json, metrics.csv, metrics.png and model.safetensors.", "DIR"),
             Text("--checkpoints", "run.checkpoint-directory", "Folder for a checkpoint after every round (for --resume).", "DIR"),
             Number("--fraction-evaluate", "server.fraction-evaluate", "Share of clients asked for federated evaluation after each round (0 = off)."),
+            Text("--privacy", "privacy.mode", "Differential privacy: off, central (DP-FedAvg around the strategy, Poisson sampling at --fraction-fit) or local.", "MODE"),
+            Number("--noise-multiplier", "privacy.central.noise-multiplier", "Central DP: z, the noise's standard deviation over the clip norm (> 0)."),
+            Number("--clip", "privacy.central.clip", "Central DP: C, the L2 bound on each client's update (> 0; the initial C with adaptive clipping)."),
+            Number("--epsilon-budget", "privacy.epsilon-budget", "Central DP: stop before the round that would take epsilon above this."),
         ];
 
         var command = new Command("simulate", "Runs a federated-learning simulation: many virtual clients in this process.");

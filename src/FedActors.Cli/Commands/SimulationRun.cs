@@ -88,6 +88,8 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
             result.History, result.TestSamples, result.Preparation, result.Training)
         {
             Attack = (settings.Attack.Kind.ToString(), [.. result.Attackers.Select(a => a.Value)]),
+            CentralDp = settings.CentralDp,
+            StopReason = result.StopReason,
         };
         IReadOnlyList<string> files;
         try
@@ -97,6 +99,12 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return await FailAsync($"cannot write the outputs to {settings.OutputDirectory}: {e.Message}");
+        }
+
+        if (result.StopReason is { } stop)
+        {
+            // A graceful end (the budget): the rounds so far are the run's result, and their outputs are written.
+            await console.Out.WriteLineAsync($"stopped before the last round: {stop}");
         }
 
         await console.Out.WriteLineAsync(Summary(report, files));
@@ -188,6 +196,9 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
+    private static double PrivacyEpsilon(Core.Metrics.RoundRecord r) =>
+        r.Metrics.TryGetValue(Core.Strategies.DpFedAvg.EpsilonMetric, out var e) ? e : r.Metrics[Core.Strategies.DpFedAvg.UnguaranteedEpsilonMetric];
+
     private static string Header(SimulationSettings s, ConfigLayers layers)
     {
         var source = layers.FilePath is null ? "embedded defaults" : layers.FilePath;
@@ -196,21 +207,28 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
             source += " + " + string.Join(" ", layers.CommandLineOrigins);
         }
 
-        return string.Create(
+        var header = string.Create(
             CultureInfo.InvariantCulture,
-            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {s.SampledPerRound} clients per round, "
+            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {(s.Server.Sampling == Core.Server.SamplingRule.FixedSize ? string.Empty : "Poisson-sampled, about ")}{s.SampledPerRound} clients per round, "
             + $"{s.Server.Training.LocalEpochs} local epoch(s), batch {s.Server.Training.BatchSize}, lr {s.Server.Training.LearningRate}, parallelism {s.Parallelism}, seed {s.Server.Seed}");
+        return s.CentralDp is not { } dp ? header : header + FormattableString.Invariant(
+            $"\n  central DP ({s.Strategy.Name}): clip {dp.Clip}{(dp.Adaptive is null ? string.Empty : " (adaptive)")}, noise multiplier {dp.NoiseMultiplier}, q {dp.SamplingRate}, delta {dp.Delta}, {(dp.Accountant == Core.Privacy.AccountantKind.Rdp ? "rdp" : "pld")} accountant, noise {(dp.SecureNoise ? "secure (OS CSPRNG)" : "SEEDED-NON-PRIVATE: no guarantee")}{(dp.EpsilonBudget is { } b ? $", epsilon budget {b}" : string.Empty)}");
     }
 
     private static string Summary(RunReport report, IReadOnlyList<string> files)
     {
         var final = report.LastEvaluated;
+        var privacy = report.CentralDp is { } dp && report.FinalAttempts.LastOrDefault(r => r.Metrics.ContainsKey(Core.Strategies.DpFedAvg.StepsMetric)) is { } last
+            ? string.Create(
+                CultureInfo.InvariantCulture,
+                $"privacy: epsilon {PrivacyEpsilon(last):0.###} at delta {dp.Delta} after {last.Metrics[Core.Strategies.DpFedAvg.StepsMetric]} sampled steps ({(dp.SecureNoise ? "client-level, central DP" : "seeded-non-private noise: NOT a guarantee")})")
+            : null;
         var accuracy = final?.TestAccuracy is { } a
             ? string.Create(CultureInfo.InvariantCulture, $"final test accuracy: {a:0.0000} on {report.TestSamples:N0} test images (round {final.Round.Value})")
             : "final test accuracy: not measured (no central evaluation)";
         var times = string.Create(
             CultureInfo.InvariantCulture,
             $"time: preparation {report.Preparation.TotalSeconds:0.0}s, training {report.Training.TotalSeconds:0.0}s");
-        return string.Join('\n', [accuracy, times, "outputs:", .. files.Select(f => "  " + f)]);
+        return string.Join('\n', [accuracy, .. privacy is null ? Array.Empty<string>() : [privacy], times, "outputs:", .. files.Select(f => "  " + f)]);
     }
 }

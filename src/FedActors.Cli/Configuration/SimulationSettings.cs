@@ -1,5 +1,6 @@
 using Akka.Configuration;
 using FedActors.Core.Configuration;
+using FedActors.Core.Privacy;
 using FedActors.Core.Server;
 using FedActors.Core.Simulation;
 using FedActors.Core.Strategies;
@@ -43,11 +44,16 @@ internal sealed record SimulationSettings(
     /// <summary>The schemes <c>fedactors.simulation.partitioning.scheme</c> accepts.</summary>
     public static IReadOnlyList<string> Schemes => PartitionerFactory.SchemeNames;
 
+    /// <summary>Central DP's settings when <c>fedactors.privacy.mode = central</c>; null otherwise.</summary>
+    public CentralDpSettings? CentralDp { get; init; }
+
     /// <summary>The coordinator's settings.</summary>
     public RoundCoordinatorSettings Server => Runtime.Server;
 
-    /// <summary>Clients sampled each round, by the sampler's own rule.</summary>
-    public int SampledPerRound => ClientSampler.SampleSize(Clients, Server.FractionFit, Server.MinFitClients);
+    /// <summary>Clients sampled each round, by the sampler's own rule (under Poisson sampling, the expected number rounded down).</summary>
+    public int SampledPerRound => Server.Sampling == SamplingRule.FixedSize
+        ? ClientSampler.SampleSize(Clients, Server.FractionFit, Server.MinFitClients)
+        : (int)Math.Floor((Server.FractionFit * Clients) + 1e-9);
 
     /// <summary>The share of each shard held out for federated evaluation: <see cref="HeldOutShare"/> when it is on, else 0.</summary>
     public double EffectiveHeldOutShare => Server.FederatedEvaluation ? HeldOutShare : 0;
@@ -76,7 +82,10 @@ internal sealed record SimulationSettings(
             Parallelism: r.Int("fedactors.training.parallelism", min: 1, max: 1024),
             TorchThreads: TorchConfig.TorchThreads(config),
             OutputDirectory: r.String(S + "output-directory"),
-            CheckpointDirectory: r.StringOrOff("fedactors.run.checkpoint-directory"));
+            CheckpointDirectory: r.StringOrOff("fedactors.run.checkpoint-directory"))
+        {
+            CentralDp = CentralDpSettings.Read(config),
+        };
         return settings.CheckedTogether();
     }
 
@@ -108,6 +117,7 @@ internal sealed record SimulationSettings(
             throw Impossible($"'fedactors.simulation.partitioning.shards-per-client' ({ShardsPerClient}) times 'fedactors.simulation.clients' ({Clients}) is more shards than the {trainSize} training samples");
         }
 
+        CentralDp?.CheckFeasibleFor(Clients, "fedactors.simulation.clients");
         var aggregated = Math.Min(SampledPerRound, Server.FitFirstReplies ?? int.MaxValue);
         if (aggregated < Strategy.MinimumUpdates)
         {

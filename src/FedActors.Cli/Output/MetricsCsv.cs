@@ -12,11 +12,19 @@ internal static class MetricsCsv
         "round,attempt,registered,asked,answered,dropped,dropped_clients,train_loss,train_accuracy,test_loss,test_accuracy,"
         + "federated_loss,federated_accuracy,federated_samples,failure,fit_seconds,aggregate_seconds,evaluate_seconds,federated_evaluate_seconds,total_seconds";
 
-    /// <summary>The file's text.</summary>
+    /// <summary>The file's text: the fixed columns, then one column per strategy metric that any round reports (e.g. dp.epsilon), by name.</summary>
     public static string Render(IEnumerable<RoundRecord> history)
     {
-        var text = new StringBuilder().Append(Header).Append('\n');
-        foreach (var r in history)
+        var rows = history.ToList();
+        var metrics = rows.SelectMany(r => r.Metrics.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var text = new StringBuilder().Append(Header);
+        foreach (var name in metrics)
+        {
+            text.Append(',').Append(Quote(name));
+        }
+
+        text.Append('\n');
+        foreach (var r in rows)
         {
             var drops = string.Join("; ", r.Dropped.Select(d => d.Phase == "fit" ? $"{d.Client.Value} {d.Reason}" : $"{d.Client.Value} {d.Reason} ({d.Phase})"));
             string[] cells =
@@ -28,7 +36,7 @@ internal static class MetricsCsv
                 Number(r.Timings.Fit.TotalSeconds), Number(r.Timings.Aggregate.TotalSeconds),
                 Number(r.Timings.Evaluate.TotalSeconds), Number(r.Timings.FederatedEvaluate.TotalSeconds), Number(r.Timings.Total.TotalSeconds),
             ];
-            text.AppendJoin(',', cells).Append('\n');
+            text.AppendJoin(',', [.. cells, .. metrics.Select(m => r.Metrics.TryGetValue(m, out var v) ? Number(v) : string.Empty)]).Append('\n');
         }
 
         return text.ToString();

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using FedActors.Core.Metrics;
+using FedActors.Core.Privacy;
+using FedActors.Core.Strategies;
 
 namespace FedActors.Cli.Output;
 
@@ -47,7 +49,55 @@ internal static class MetricsJson
                 },
                 Options),
         };
+        if (report.CentralDp is { } dp)
+        {
+            document["privacy"] = Privacy(report, dp);
+        }
+
         return document.ToJsonString(Options);
+    }
+
+    /// <summary>The fields of this document that central DP's epsilon does NOT cover: they are computed from the clients' raw data or behaviour.</summary>
+    public static readonly IReadOnlyList<string> NotCoveredByCentralDp =
+    [
+        "history[].trainLoss", "history[].trainAccuracy", "history[].federated", "history[].asked", "history[].answered",
+        "history[].dropped", "history[].failure", "history[].phases", "history[].stragglers", "history[].timings", "history[].registered",
+        "totals.asked", "totals.answered", "totals.dropped", "totals.droppedByReason", "totals.finalFederatedAccuracy", "totals.finalFederatedLoss",
+    ];
+
+    // What the epsilon covers and what it does not, said where the numbers are (README's "Privacy" section says it at length).
+    private static JsonNode? Privacy(RunReport report, CentralDpSettings dp)
+    {
+        var last = report.FinalAttempts.LastOrDefault(r => r.Metrics.ContainsKey(DpFedAvg.StepsMetric));
+        var epsilonMetric = dp.SecureNoise ? DpFedAvg.EpsilonMetric : DpFedAvg.UnguaranteedEpsilonMetric;
+        return JsonSerializer.SerializeToNode(
+            new
+            {
+                mode = "central",
+                mechanism = "DP-FedAvg (McMahan et al. 2018): each update's delta clipped to L2 norm C, discrete Gaussian noise z*C on their sum, divided by q*N",
+                unit = "client-level: neighbouring runs differ by adding or removing one client's whole data; the server is trusted",
+                guarantee = dp.SecureNoise,
+                noise = dp.SecureNoise ? "secure (operating system CSPRNG)" : "seeded-non-private (from the published seed: no guarantee at all)",
+                epsilonMetric,
+                epsilon = last is null ? (double?)null : last.Metrics[epsilonMetric],
+                delta = dp.Delta,
+                steps = last is null ? 0 : last.Metrics[DpFedAvg.StepsMetric],
+                accountant = dp.Accountant == AccountantKind.Rdp ? $"rdp ({(dp.Conversion == RdpConversion.Improved ? "improved" : "classic")} conversion)" : "pld",
+                samplingRate = dp.SamplingRate,
+                noiseMultiplier = dp.NoiseMultiplier,
+                clip = dp.Clip,
+                adaptiveClipping = dp.Adaptive is not null,
+                epsilonBudget = dp.EpsilonBudget,
+                stopReason = report.StopReason,
+                covered = new[]
+                {
+                    "the global model after every round (model.safetensors, checkpoints)",
+                    "history[].testLoss, history[].testAccuracy (the released model on the server's own test set)",
+                    "history[].metrics (functions of the released noised values)",
+                },
+                notCovered = NotCoveredByCentralDp,
+            },
+            Options);
     }
 
     /// <summary>Writes the document to <paramref name="path"/>.</summary>

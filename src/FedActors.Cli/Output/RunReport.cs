@@ -24,6 +24,12 @@ internal sealed record RunReport(
     /// <summary>The run's attack and its Byzantine clients (none without an attack).</summary>
     public (string Kind, IReadOnlyList<string> Clients) Attack { get; init; } = ("none", []);
 
+    /// <summary>Central DP's settings when it was on (metrics.json then says what its epsilon covers); null otherwise.</summary>
+    public FedActors.Core.Privacy.CentralDpSettings? CentralDp { get; init; }
+
+    /// <summary>Why the run ended before its last round (a spent privacy budget); null when every round ran.</summary>
+    public string? StopReason { get; init; }
+
     /// <summary>The completed attempt of each round (failed attempts of a retried round left out), in round order.</summary>
     public IReadOnlyList<RoundRecord> FinalAttempts => History.Where(r => r.Completed).OrderBy(r => r.Round.Value).ToList();
 

@@ -23,4 +23,7 @@ internal sealed record SimulationResult(
 {
     /// <summary>The simulation's Byzantine clients (fedactors.simulation.attack), in id order; empty without an attack.</summary>
     public ImmutableArray<Core.Protocol.ClientId> Attackers { get; init; } = [];
+
+    /// <summary>Why a successful run ended before its last round (a spent privacy budget); null when every round ran.</summary>
+    public string? StopReason { get; init; }
 }

@@ -53,6 +53,7 @@ internal sealed class TorchSimulationEngine : ISimulationEngine
         return new SimulationResult(outcome.Succeeded, outcome.FailureReason, outcome.History, outcome.FinalParameters, data.Test.Count, preparation, clock.Elapsed - preparation)
         {
             Attackers = [.. attackers.Order()],
+            StopReason = outcome.StopReason,
         };
     }
 

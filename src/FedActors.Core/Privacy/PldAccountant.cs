@@ -29,6 +29,12 @@ public sealed class PldAccountant
     /// <summary>The default grid step h of the privacy loss.</summary>
     public const double DefaultInterval = 1e-4;
 
+    /// <summary>
+    /// The grid steps to try in turn, finest first: when the composed loss spreads over more points
+    /// than a grid can hold, the next, coarser one still bounds ε from above, only more loosely.
+    /// </summary>
+    public static IReadOnlyList<double> IntervalLadder { get; } = [DefaultInterval, 1e-3, 1e-2];
+
     private PldAccountant(double interval, ImmutableList<(double SamplingRate, double NoiseMultiplier, long Steps)> history)
     {
         Interval = interval;

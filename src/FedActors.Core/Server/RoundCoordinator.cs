@@ -24,6 +24,14 @@ namespace FedActors.Core.Server;
 /// new seeds) up to max-round-retries times, then the run fails with the reason. After every
 /// completed round the checkpoint callback gets the new state.
 /// </para>
+/// <para>
+/// Under central DP (<see cref="SamplingRule.Poisson"/>) each attempt draws a Poisson sample:
+/// min-fit-clients is not a minimum of the draw, an attempt needs one valid update, and an empty
+/// draw fails the attempt like any other shortfall (and is retried). The strategy is asked before
+/// every attempt (<see cref="IStrategy.BeforeAttempt"/>): DP-FedAvg counts the attempt as a
+/// sampled step there, or ends the run gracefully (<see cref="RunCompleted.StopReason"/>) when the
+/// step would exceed the privacy budget.
+/// </para>
 /// </summary>
 public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 {
@@ -176,7 +184,31 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         _firstAttemptStarted = true;
         var current = new RoundAttempt(round, attempt, _clients.Count);
         var context = StrategyContextOf(current);
-        var asked = ClientSampler.Sample(_clients.Reachable, _settings.FractionFit, _settings.MinFitClients, SeedDerivation.ForRound(_settings.Seed, "sample", round, attempt));
+        string? stop;
+        try
+        {
+            stop = _strategy.BeforeAttempt(context);
+        }
+        catch (Exception e)
+        {
+            Fail($"strategy {_strategy.Name} could not start round {round} attempt {attempt}: {e.Message}");
+            return;
+        }
+
+        if (stop is not null)
+        {
+            StopEarly(stop);
+            return;
+        }
+
+        var asked = SampleFit(round, attempt);
+        if (asked.IsEmpty)
+        {
+            current.Asked = asked;
+            FailAttempt(current, $"round {round} (attempt {attempt}): the Poisson draw at rate {_settings.FractionFit} sampled none of the {_clients.ReachableCount} reachable clients");
+            return;
+        }
+
         FitPlan plan;
         try
         {
@@ -209,7 +241,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             typeof(FitResult),
             reply => UpdateValidator.Problem((FitResult)reply, global, _settings.MaxUpdateNorm),
             _settings.RoundTimeout,
-            _settings.MinFitClients,
+            _settings.FitUpdatesNeeded,
             _settings.FitFirstReplies);
         RunPhase(current, spec, OnFitDone);
     }
@@ -394,9 +426,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         var ruleMet = replies.Count >= _strategy.MinimumUpdates;
         if (!enough || !ruleMet)
         {
-            var shortfall = ruleMet
-                ? $"fewer than min-fit-clients {_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}"
-                : $"fewer than strategy {_strategy.Name} needs: {_strategy.MinimumUpdatesRule}";
+            var shortfall = !ruleMet
+                ? $"fewer than strategy {_strategy.Name} needs: {_strategy.MinimumUpdatesRule}"
+                : _settings.Sampling != SamplingRule.FixedSize
+                ? "none from the Poisson draw"
+                : $"fewer than min-fit-clients {_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}";
             FailAttempt(current, $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, {shortfall}; dropped: {Describe(fit.Tracker.Drops)}");
             return;
         }
@@ -598,6 +632,27 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         {
             StartAttempt(record.Round.Next(), attempt: 1);
         }
+    }
+
+    // The draw of an attempt's clients: a fixed-size seeded sample, or Poisson sampling under central DP.
+    private ImmutableArray<ClientId> SampleFit(RoundNumber round, int attempt)
+    {
+        var seed = SeedDerivation.ForRound(_settings.Seed, "sample", round, attempt);
+        return _settings.Sampling switch
+        {
+            SamplingRule.Poisson => PoissonSampler.Sample(_clients.Reachable, _settings.FractionFit, Privacy.NoiseSource.Secure()),
+            SamplingRule.PoissonSeededNonPrivate => PoissonSampler.Sample(_clients.Reachable, _settings.FractionFit, Privacy.NoiseSource.SeededNonPrivate((ulong)seed)),
+            _ => ClientSampler.Sample(_clients.Reachable, _settings.FractionFit, _settings.MinFitClients, seed),
+        };
+    }
+
+    // A graceful end before the next attempt: the model and the records so far are the run's result.
+    private void StopEarly(string reason)
+    {
+        Timers.CancelAll();
+        _log.Warning("Run stopped before its last round: {Reason}", reason);
+        _listener.Tell(new RunCompleted(_history.ToImmutable(), _global) { StopReason = reason });
+        Finished();
     }
 
     private void Fail(string reason)

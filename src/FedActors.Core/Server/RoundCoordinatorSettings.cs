@@ -41,6 +41,17 @@ public sealed record RoundCoordinatorSettings(
     bool LogVerbose,
     FitConfig Training)
 {
+    /// <summary>
+    /// How each attempt's clients are drawn: <see cref="SamplingRule.FixedSize"/>, or, when
+    /// <c>fedactors.privacy.mode = central</c>, Poisson sampling at rate fraction-fit (from the OS
+    /// CSPRNG, or from the seed when <c>fedactors.privacy.noise = seeded-non-private</c>), where
+    /// min-fit-clients no longer applies and an attempt needs one valid update.
+    /// </summary>
+    public SamplingRule Sampling { get; init; } = SamplingRule.FixedSize;
+
+    /// <summary>Valid updates an attempt needs: min-fit-clients, or 1 under Poisson sampling (a small draw still runs).</summary>
+    public int FitUpdatesNeeded => Sampling == SamplingRule.FixedSize ? MinFitClients : 1;
+
     /// <summary>True when rounds end with a federated evaluation phase.</summary>
     public bool FederatedEvaluation => FractionEvaluate > 0;
 
@@ -68,7 +79,10 @@ public sealed record RoundCoordinatorSettings(
             MinEvaluateClients: r.Int("fedactors.server.min-evaluate-clients", min: 1),
             EvaluateEvery: r.Int("fedactors.server.evaluate-every", min: 1),
             LogVerbose: r.Bool("fedactors.server.log-verbose"),
-            Training: ReadTraining(r));
+            Training: ReadTraining(r))
+        {
+            Sampling = ReadSampling(config),
+        };
         if (settings.MinFitClients > settings.MinAvailableClients)
         {
             throw new ConfigurationException(
@@ -81,6 +95,15 @@ public sealed record RoundCoordinatorSettings(
             throw new ConfigurationException(
                 $"configuration key 'fedactors.server.fit-first-replies' is {first}, but a round needs 'fedactors.server.min-fit-clients' " +
                 $"({settings.MinFitClients}) updates: closing the fit phase earlier would fail every round");
+        }
+
+        if (settings.Sampling != SamplingRule.FixedSize && settings.FitFirstReplies is { } over)
+        {
+            // Closing at the first k replies makes who is aggregated depend on the others: removing one
+            // client lets the (k+1)-th in, so the sum moves by up to 2C, not the C the noise is sized for.
+            throw new ConfigurationException(
+                $"configuration key 'fedactors.server.fit-first-replies' is {over}, but must be off with 'fedactors.privacy.mode' = central: " +
+                "with over-selection, removing one client lets another's update in, which doubles the sensitivity the noise is calibrated to");
         }
 
         return settings;
@@ -110,6 +133,11 @@ public sealed record RoundCoordinatorSettings(
                 $"impossible settings: 'fedactors.server.min-available-clients' is {MinAvailableClients}, but only {clients} clients exist ('{clientsKey}'): the first round would wait for clients that never come");
         }
     }
+
+    private static SamplingRule ReadSampling(Config config) =>
+        !Privacy.CentralDpSettings.IsOn(config) ? SamplingRule.FixedSize
+        : Privacy.CentralDpSettings.ReadsSecureNoise(config) ? SamplingRule.Poisson
+        : SamplingRule.PoissonSeededNonPrivate;
 
     private static FitConfig ReadTraining(ConfigReader r) => new(
         LocalEpochs: r.Int("fedactors.training.local-epochs", min: 1),

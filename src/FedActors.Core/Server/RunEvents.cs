@@ -15,10 +15,14 @@ public sealed record RoundCompleted(RoundRecord Record) : INoSerializationVerifi
 /// <summary>An attempt at a round failed; it is retried, or <see cref="RunFailed"/> follows.</summary>
 public sealed record AttemptFailed(RoundRecord Record) : INoSerializationVerificationNeeded;
 
-/// <summary>The run finished all its rounds.</summary>
+/// <summary>The run finished: all its rounds, or those before the strategy ended it (<see cref="StopReason"/>).</summary>
 /// <param name="History">Every record, failed attempts included; round 0 (the initial model) first when a central evaluator is set.</param>
 /// <param name="Final">The final global model.</param>
-public sealed record RunCompleted(ImmutableArray<RoundRecord> History, Parameters Final) : INoSerializationVerificationNeeded;
+public sealed record RunCompleted(ImmutableArray<RoundRecord> History, Parameters Final) : INoSerializationVerificationNeeded
+{
+    /// <summary>Why the run ended before its last round (the strategy's <c>BeforeAttempt</c>, e.g. a spent privacy budget); null when every round ran.</summary>
+    public string? StopReason { get; init; }
+}
 
 /// <summary>The run stopped before its last round.</summary>
 /// <param name="Reason">What went wrong, in words a user can act on.</param>

@@ -11,7 +11,7 @@ internal sealed class RunListener : ReceiveActor
     {
         Receive<RoundCompleted>(m => onRound?.Invoke(m.Record));
         Receive<AttemptFailed>(m => onRound?.Invoke(m.Record));
-        Receive<RunCompleted>(m => outcome.TrySetResult(new RunOutcome(true, null, m.History, m.Final)));
+        Receive<RunCompleted>(m => outcome.TrySetResult(new RunOutcome(true, null, m.History, m.Final) { StopReason = m.StopReason }));
         Receive<RunFailed>(m => outcome.TrySetResult(new RunOutcome(false, m.Reason, m.History, null)));
     }
 

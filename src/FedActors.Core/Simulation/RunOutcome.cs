@@ -9,4 +9,8 @@ namespace FedActors.Core.Simulation;
 /// <param name="FailureReason">Why the run stopped early; null when it succeeded.</param>
 /// <param name="History">The completed rounds' records, round 0 first when there is a central evaluator.</param>
 /// <param name="FinalParameters">The final global model; null when the run failed.</param>
-public sealed record RunOutcome(bool Succeeded, string? FailureReason, ImmutableArray<RoundRecord> History, Parameters? FinalParameters);
+public sealed record RunOutcome(bool Succeeded, string? FailureReason, ImmutableArray<RoundRecord> History, Parameters? FinalParameters)
+{
+    /// <summary>Why a successful run ended before its last round (a spent privacy budget); null when every round ran.</summary>
+    public string? StopReason { get; init; }
+}

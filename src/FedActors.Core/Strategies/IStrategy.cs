@@ -35,6 +35,15 @@ public interface IStrategy
     /// <summary>The rule behind <see cref="MinimumUpdates"/>, in words, for error messages.</summary>
     string MinimumUpdatesRule => "at least one update";
 
+    /// <summary>
+    /// Called once before each attempt samples its clients, retries included: a reason to end the
+    /// run there, gracefully, with the model and records so far (a spent privacy budget), or null
+    /// to go on (the default). A strategy that accounts for sampled steps counts the attempt here,
+    /// so that an attempt that later fails is counted too.
+    /// </summary>
+    /// <param name="context">The attempt about to sample.</param>
+    string? BeforeAttempt(StrategyContext context) => null;
+
     /// <summary>What the sampled clients are sent this round; by default the configured settings, the same for all.</summary>
     /// <param name="context">The round about to start.</param>
     /// <param name="global">The current global model.</param>

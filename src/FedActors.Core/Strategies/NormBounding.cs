@@ -64,6 +64,9 @@ public sealed class NormBounding : IStrategy
     }
 
     /// <inheritdoc />
+    public string? BeforeAttempt(StrategyContext context) => _inner.BeforeAttempt(context);
+
+    /// <inheritdoc />
     public FitPlan ConfigureFit(StrategyContext context, Parameters global, IReadOnlyList<ClientId> sampled, FitConfig baseConfig) =>
         _inner.ConfigureFit(context, global, sampled, baseConfig);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Akka.Configuration;
 using FedActors.Core.Configuration;
+using FedActors.Core.Privacy;
 
 namespace FedActors.Core.Strategies;
 
@@ -36,7 +37,25 @@ public static class StrategyCatalog
     /// <summary>A new instance of the configured strategy (strategies keep state: one per run).</summary>
     /// <param name="config">The configuration over the embedded defaults.</param>
     /// <exception cref="ConfigurationException">The name is unknown, or one of its settings is out of range; the message names the key.</exception>
+    /// <remarks>
+    /// With <c>fedactors.privacy.mode = central</c> the named strategy is wrapped in
+    /// <see cref="DpFedAvg"/>; a strategy it cannot wrap is refused, with the reason.
+    /// </remarks>
     public static IStrategy FromConfig(Config config)
+    {
+        var named = Named(config);
+        if (CentralDpSettings.Read(config) is not { } dp)
+        {
+            return named;
+        }
+
+        return DpFedAvg.WhyNotAround(named) is { } why
+            ? throw new ConfigurationException(
+                $"configuration key 'fedactors.strategy.name' is '{new ConfigReader(config).String("fedactors.strategy.name")}', which 'fedactors.privacy.mode' = central cannot wrap: {why}")
+            : new DpFedAvg(named, dp);
+    }
+
+    private static IStrategy Named(Config config)
     {
         var r = new ConfigReader(config);
         return r.OneOf("fedactors.strategy.name", [.. Names]) switch
@@ -114,6 +133,6 @@ public static class StrategyCatalog
     {
         var inner = r.OneOf("fedactors.strategy.norm-bounding.inner", [.. Names.Where(n => n != "norm-bounding")]);
         var bound = r.Double("fedactors.strategy.norm-bounding.bound", min: 0, minExclusive: true);
-        return new NormBounding(FromConfig(ConfigurationFactory.ParseString($"fedactors.strategy.name = \"{inner}\"").WithFallback(config)), bound);
+        return new NormBounding(Named(ConfigurationFactory.ParseString($"fedactors.strategy.name = \"{inner}\"").WithFallback(config)), bound);
     }
 }
