@@ -209,7 +209,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             reply => UpdateValidator.Problem((FitResult)reply, global, _settings.MaxUpdateNorm),
             _settings.RoundTimeout,
             _settings.MinFitClients,
-            _settings.FitFirstReplies);
+            _settings.FitFirstReplies,
+            current.Accumulator is null ? null : reply => FoldedFitResult.Of((FitResult)reply));
         RunPhase(current, spec, OnFitDone);
     }
 
@@ -379,7 +380,9 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private void OnFitDone(RoundAttempt current, PhaseRun fit)
     {
-        var replies = fit.Tracker.Replies.Select(r => (FitResult)r.Value).ToList();
+        // Streamed, the tracker kept each reply's metadata; buffered, the whole reply.
+        var kept = fit.Tracker.Replies.Select(r => r.Value).ToList();
+        var replies = kept.Select(FoldedFitResult.Of).ToList();
         current.Answered = [.. replies.Select(r => r.Client)];
         current.FitTime = fit.Duration;
         if (replies.Count > 0)
@@ -400,7 +403,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
-        PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, replies));
+        PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, [.. kept.OfType<FitResult>()]));
     }
 
     // Records a failed attempt, then retries the round (with new seeds) or fails the run.
