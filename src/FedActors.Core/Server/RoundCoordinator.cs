@@ -50,6 +50,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private readonly List<Straggler> _stragglers = [];
     private IActorRef? _evaluationWorker;
     private Parameters _global;
+    private bool _globalMayBeRead;
     private bool _firstAttemptStarted;
 
     /// <summary>Creates the coordinator; use <see cref="Props(RoundCoordinatorSettings, IStrategy, ICentralEvaluator?, IActorRef, RunStart)"/>.</summary>
@@ -296,9 +297,16 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
         // The deadline exists before any request leaves, so whoever sees a request can rely on it.
         Timers.StartSingleTimer(PhaseTimerKey, new PhaseDeadline(current.Round, current.Attempt, spec.Name), spec.Timeout);
+        var sendingStarted = current.Elapsed;
         foreach (var client in spec.Participants)
         {
             _clients.ActorOf(client).Tell(spec.RequestFor(client));
+        }
+
+        if (spec.Name == FitPhase)
+        {
+            current.SamplingTime = sendingStarted;
+            current.SendingTime = current.Elapsed - sendingStarted;
         }
 
         void ContinueIfDone()
@@ -314,6 +322,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         void Finish(PhaseRun done)
         {
             current.Phases.Add(done.ToRecord());
+            _globalMayBeRead |= done.Tracker.Drops.Any(d => d.Reason is DropReason.TimedOut or DropReason.NotNeeded or DropReason.Unreachable or DropReason.Reregistered);
             _log.Info(
                 "Round {Round} {Phase}: {Replies} replies and {Drops} drops in {Milliseconds:F0} ms",
                 current.Round, done.Spec.Name, done.Tracker.ReplyCount, done.Tracker.Drops.Length, done.Duration.TotalMilliseconds);
@@ -327,6 +336,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 if (!_clients.IsFrom(reply.Client, Sender))
                 {
                     _log.Warning("Round {Round} {Phase}: ignoring a reply in the name of {Client} from {Sender}, which is not its registered actor", current.Round, spec.Name, reply.Client, Sender);
+                    ReleaseUpdate(reply);
                     return;
                 }
 
@@ -334,10 +344,17 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 if (phase.Take(reply) is { } drop)
                 {
                     LogDrop(current, drop);
+                    ReleaseUpdate(reply);
                 }
-                else if (wasPending && reply is FitResult fit && current.Accumulator is { } accumulator)
+                else if (!wasPending)
                 {
+                    ReleaseUpdate(reply);
+                }
+                else if (reply is FitResult fit && current.Accumulator is { } accumulator)
+                {
+                    // Folded, the update is the coordinator's to give back: the tracker kept its metadata only.
                     accumulator.Add(ToUpdate(fit));
+                    ReleaseUpdate(fit);
                 }
 
                 ContinueIfDone();
@@ -399,6 +416,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             var shortfall = ruleMet
                 ? $"fewer than min-fit-clients {_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}"
                 : $"fewer than strategy {_strategy.Name} needs: {_strategy.MinimumUpdatesRule}";
+            kept.ForEach(ReleaseUpdate);
             FailAttempt(current, $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, {shortfall}; dropped: {Describe(fit.Tracker.Drops)}");
             return;
         }
@@ -425,16 +443,34 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private void Aggregate(RoundAttempt current, List<FitResult> replies)
     {
-
         // Off the coordinator's thread: an aggregation can cost far more than a pass over the updates.
         var clock = Stopwatch.StartNew();
         var context = StrategyContextOf(current);
         var global = _global;
         var accumulator = current.Accumulator;
         var strategy = _strategy;
-        Task.Run(() => accumulator is null
-                ? strategy.AggregateFit(context, global, replies.Select(ToUpdate).ToList())
-                : accumulator.Complete())
+        Task.Run(() =>
+            {
+                if (accumulator is not null)
+                {
+                    return accumulator.Complete();
+                }
+
+                // Buffered: the strategy has copied what it keeps, so the updates go back to the pool
+                // (whether it succeeded or threw), unless one of them is the result itself.
+                AggregationResult? result = null;
+                try
+                {
+                    return result = strategy.AggregateFit(context, global, replies.Select(ToUpdate).ToList());
+                }
+                finally
+                {
+                    foreach (var reply in replies)
+                    {
+                        ReleaseUpdate(reply, global, result?.Global);
+                    }
+                }
+            })
             .PipeTo(
                 Self,
                 success: result => new Aggregated(current.Round, current.Attempt, result, null, clock.Elapsed),
@@ -462,7 +498,16 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
+        // The model it replaces goes back to the pool unless a request that carried it is still
+        // unanswered (a straggler, an over-selected or unreachable client may yet read it).
+        var previous = _global;
         _global = result.Global;
+        if (!_globalMayBeRead && !ReferenceEquals(previous, _global))
+        {
+            previous.Release();
+        }
+
+        _globalMayBeRead = false;
         current.Metrics = result.Metrics;
         if (_evaluationWorker is null)
         {
@@ -642,6 +687,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private void OnLateReply(IPhaseReply reply)
     {
+        ReleaseUpdate(reply);
         var phase = reply switch
         {
             ClientFailed f => f.Phase,
@@ -721,6 +767,18 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private StrategyContext StrategyContextOf(RoundAttempt current) =>
         new(current.Round, current.Attempt, current.Registered, SeedDerivation.ForRound(_settings.Seed, "strategy", current.Round, current.Attempt));
+
+    // An update the coordinator is done with (folded, aggregated, invalid, late, or from an actor
+    // that no longer speaks for its client) goes back to the pool; nothing else reads it.
+    private void ReleaseUpdate(IPhaseReply reply) => ReleaseUpdate(reply, _global, null);
+
+    private static void ReleaseUpdate(IPhaseReply reply, Parameters global, Parameters? result)
+    {
+        if (reply is FitResult { Updated: var updated } && !ReferenceEquals(updated, global) && !ReferenceEquals(updated, result))
+        {
+            updated.Release();
+        }
+    }
 
     private static ClientUpdate ToUpdate(FitResult r) => new(r.Client, r.Updated, r.SampleCount, r.Extras, r.Metrics);
 
