@@ -9,7 +9,7 @@ namespace FedActors.Core.Strategies;
 /// so they do not depend on the order of their terms: the buffered path and a streaming
 /// <see cref="WeightedMeanAccumulator"/> fed in any arrival order give the same bits. The
 /// buffered mean is tiled: for each block of coordinates, every update streams past a block of
-/// sums that stays in the L1 cache, and the block's mean is written once, so the pass costs about
+/// sums that stays in the L2 cache, and the block's mean is written once, so the pass costs about
 /// one read of the updates instead of one read-modify-write of the result per update.
 /// </summary>
 public static class Aggregation
@@ -42,19 +42,26 @@ public static class Aggregation
         var result = pool?.Rent(layout.TotalLength) ?? GC.AllocateUninitializedArray<float>(layout.TotalLength);
         var peaks = new float[items.Count];
         var divisor = FixedPointSum.Multiplier(total);
-        Span<long> block = stackalloc long[FixedPointSum.BlockLength];
-        for (var start = 0; start < result.Length; start += FixedPointSum.BlockLength)
+        var block = FixedPointSum.RentZeroed(Math.Min(FixedPointSum.BlockLength, result.Length));
+        try
         {
-            var length = Math.Min(FixedPointSum.BlockLength, result.Length - start);
-            var sums = block[..length];
-            sums.Clear();
-            for (var k = 0; k < items.Count; k++)
+            for (var start = 0; start < result.Length; start += FixedPointSum.BlockLength)
             {
-                var (values, weight) = items[k];
-                peaks[k] = Math.Max(peaks[k], FixedPointSum.Accumulate(values.Values.Slice(start, length), FixedPointSum.Multiplier(weight), sums));
-            }
+                var length = Math.Min(FixedPointSum.BlockLength, result.Length - start);
+                var sums = block.AsSpan(0, length);
+                sums.Clear();
+                for (var k = 0; k < items.Count; k++)
+                {
+                    var (values, weight) = items[k];
+                    peaks[k] = Math.Max(peaks[k], FixedPointSum.Accumulate(values.Values.Slice(start, length), FixedPointSum.Multiplier(weight), sums));
+                }
 
-            FixedPointSum.WriteMean(sums, divisor, result.AsSpan(start, length));
+                FixedPointSum.WriteMean(sums, divisor, result.AsSpan(start, length));
+            }
+        }
+        finally
+        {
+            FixedPointSum.Return(block);
         }
 
         Int128 bound = 0;

@@ -8,7 +8,7 @@ namespace FedActors.Core.Tests.Strategies;
 public sealed class StreamingFedAvgTests
 {
     // Longer than one tiled block and not a multiple of it nor of a vector, so that block edges and scalar tails are exercised.
-    private static readonly ParameterLayout Layout = new([new TensorSpec("w", [2, 1500]), new TensorSpec("b", [7])]);
+    private static readonly ParameterLayout Layout = new([new TensorSpec("w", [2, 70_000]), new TensorSpec("b", [7])]);
 
     private static readonly StrategyContext Context = new(new RoundNumber(1), 1, 10, Seed: 1);
 
