@@ -8,9 +8,9 @@ namespace FedActors.Core.Strategies;
 /// per-element allocation. Means are exact sums in 64-bit fixed point (<see cref="FixedPointSum"/>),
 /// so they do not depend on the order of their terms: the buffered path and a streaming
 /// <see cref="WeightedMeanAccumulator"/> fed in any arrival order give the same bits. The
-/// buffered mean is tiled: for each block of coordinates, every update streams past a block of
-/// sums that stays in the L2 cache, and the block's mean is written once, so the pass costs about
-/// one read of the updates instead of one read-modify-write of the result per update.
+/// buffered mean is tiled in registers (<see cref="FixedPointSum.MeanOf"/>): 16 coordinates of
+/// every update are summed at a time and their mean written once, so the pass costs about one read
+/// of the updates instead of one read-modify-write of the result per update.
 /// </summary>
 public static class Aggregation
 {
@@ -40,34 +40,12 @@ public static class Aggregation
         }
 
         var result = pool?.Rent(layout.TotalLength) ?? GC.AllocateUninitializedArray<float>(layout.TotalLength);
-        var peaks = new float[items.Count];
-        var divisor = FixedPointSum.Multiplier(total);
-        var block = FixedPointSum.RentZeroed(Math.Min(FixedPointSum.BlockLength, result.Length));
-        try
-        {
-            for (var start = 0; start < result.Length; start += FixedPointSum.BlockLength)
-            {
-                var length = Math.Min(FixedPointSum.BlockLength, result.Length - start);
-                var sums = block.AsSpan(0, length);
-                sums.Clear();
-                for (var k = 0; k < items.Count; k++)
-                {
-                    var (values, weight) = items[k];
-                    peaks[k] = Math.Max(peaks[k], FixedPointSum.Accumulate(values.Values.Slice(start, length), FixedPointSum.Multiplier(weight), sums));
-                }
-
-                FixedPointSum.WriteMean(sums, divisor, result.AsSpan(start, length));
-            }
-        }
-        finally
-        {
-            FixedPointSum.Return(block);
-        }
-
+        var multipliers = items.Select(item => FixedPointSum.Multiplier(item.Weight)).ToArray();
+        var peaks = FixedPointSum.MeanOf(items.Select(item => item.Values.Buffer).ToArray(), multipliers, FixedPointSum.Multiplier(total), result);
         Int128 bound = 0;
         for (var k = 0; k < items.Count; k++)
         {
-            bound += FixedPointSum.BoundOf(peaks[k], FixedPointSum.Multiplier(items[k].Weight));
+            bound += FixedPointSum.BoundOf(peaks[k], multipliers[k]);
         }
 
         FixedPointSum.CheckRange(bound);

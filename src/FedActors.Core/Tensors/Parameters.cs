@@ -33,7 +33,8 @@ public sealed class Parameters
     /// <summary>True while the values live in a pooled buffer that <see cref="Release"/> gives back.</summary>
     public bool IsPooled => Volatile.Read(ref _pool) is not null;
 
-    private float[] Buffer => _values ?? throw new ObjectDisposedException(nameof(Parameters), "these parameters were released to their buffer pool: whoever still reads them broke the ownership rule");
+    /// <summary>The buffer itself, for Core's vectorised math that needs the array (read only, like <see cref="Values"/>).</summary>
+    internal float[] Buffer => _values ?? throw new ObjectDisposedException(nameof(Parameters), "these parameters were released to their buffer pool: whoever still reads them broke the ownership rule");
 
     /// <summary>The values of the tensor at <paramref name="index"/> in the layout.</summary>
     public ReadOnlySpan<float> Tensor(int index) =>
