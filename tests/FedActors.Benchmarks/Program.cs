@@ -3,12 +3,14 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FedActors.Benchmarks.Overhead;
+using FedActors.Benchmarks.Scale;
 
 namespace FedActors.Benchmarks;
 
 /// <summary>
 /// Entry point of the bench commands. <c>overhead</c> compares a simulated FedAvg run with a plain
-/// TorchSharp loop over the same samples (see README.md); <c>micro</c> hands the remaining
+/// TorchSharp loop over the same samples (see README.md); <c>scale</c> measures many registered
+/// clients with a pure C# trainer; <c>micro</c> hands the remaining
 /// arguments to BenchmarkDotNet's switcher for the micro benchmarks in this assembly.
 /// </summary>
 public static class Program
@@ -34,6 +36,16 @@ public static class Program
                     }
 
                     await OverheadBenchmark.RunAsync(options, Console.Out).ConfigureAwait(false);
+                    return 0;
+                case "scale":
+                    var scale = ScaleOptions.Parse(args.AsSpan(1));
+                    if (scale is null)
+                    {
+                        Console.WriteLine(ScaleOptions.Help);
+                        return 0;
+                    }
+
+                    await ScaleBenchmark.RunAsync(scale, Console.Out).ConfigureAwait(false);
                     return 0;
                 case "micro":
                     // In process: a separately generated and built project would not inherit the
@@ -62,6 +74,8 @@ public static class Program
         commands:
           overhead   simulated FedAvg (actors) vs a plain TorchSharp loop over the same samples;
                      `overhead --help` lists its options
+          scale      N registered clients with a pure C# trainer: registration, the round's split, memory;
+                     `scale --help` lists its options
           micro      BenchmarkDotNet micro benchmarks (aggregation, parameter copies);
                      options after `micro` go to BenchmarkDotNet, e.g. `micro --filter '*'`
         """;

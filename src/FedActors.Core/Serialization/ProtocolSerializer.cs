@@ -235,9 +235,10 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             throw new EndOfStreamException();
         }
 
-        var values = new float[layout.TotalLength];
+        // Pooled: an update that crossed the wire goes back to the pool once the coordinator has aggregated it.
+        var values = ParameterBufferPool.Shared.Rent(layout.TotalLength);
         r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-        return Parameters.Wrap(layout, values);
+        return Parameters.WrapPooled(layout, values, ParameterBufferPool.Shared);
     }
 
     private static void WriteFitConfig(BinaryWriter w, FitConfig c)

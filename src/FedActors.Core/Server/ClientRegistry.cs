@@ -10,15 +10,22 @@ namespace FedActors.Core.Server;
 /// </summary>
 internal sealed class ClientRegistry
 {
-    private readonly SortedDictionary<ClientId, IActorRef> _actors = [];
+    private readonly Dictionary<ClientId, IActorRef> _actors = [];
+    private readonly OrderedClientIds _ordered = new();
     private readonly Dictionary<IActorRef, ClientId> _ids = [];
     private readonly HashSet<Address> _unreachable = [];
 
     /// <summary>Registered clients, reachable or not.</summary>
     public int Count => _actors.Count;
 
-    /// <summary>Registered clients on reachable nodes, in id order: the ones a round may sample.</summary>
-    public IEnumerable<ClientId> Reachable => _actors.Where(a => !_unreachable.Contains(a.Value.Path.Address)).Select(a => a.Key);
+    /// <summary>
+    /// Registered clients on reachable nodes, in id order: the ones a round may sample. With every
+    /// node reachable it is the registry's own ordered list (read it before the registry changes),
+    /// which <see cref="ClientSampler"/> samples by index.
+    /// </summary>
+    public IEnumerable<ClientId> Reachable => _unreachable.Count == 0
+        ? _ordered
+        : _ordered.Where(id => !_unreachable.Contains(_actors[id].Path.Address));
 
     /// <summary>How many clients a round could sample now.</summary>
     public int ReachableCount => _unreachable.Count == 0 ? _actors.Count : Reachable.Count();
@@ -40,11 +47,16 @@ internal sealed class ClientRegistry
             _ids.Remove(previous);
             replaced = previous;
         }
+        else
+        {
+            _ordered.Add(client);
+        }
 
         // An actor that registered under another id before gives that id up.
         if (_ids.Remove(actor, out var earlierId))
         {
             _actors.Remove(earlierId);
+            _ordered.Remove(earlierId);
         }
 
         _actors[client] = actor;
@@ -61,6 +73,7 @@ internal sealed class ClientRegistry
         }
 
         _actors.Remove(client);
+        _ordered.Remove(client);
         return client;
     }
 
@@ -71,7 +84,7 @@ internal sealed class ClientRegistry
     public IReadOnlyList<ClientId> MarkUnreachable(Address node)
     {
         _unreachable.Add(node);
-        return _actors.Where(a => a.Value.Path.Address.Equals(node)).Select(a => a.Key).ToList();
+        return [.. _actors.Where(a => a.Value.Path.Address.Equals(node)).Select(a => a.Key).Order()];
     }
 
     /// <summary>Marks a node reachable again.</summary>

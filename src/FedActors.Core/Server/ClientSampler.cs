@@ -6,7 +6,11 @@ namespace FedActors.Core.Server;
 /// <summary>
 /// Picks a round's clients: <see cref="SampleSize"/> of the N registered clients, drawn without
 /// replacement by a seeded partial Fisher-Yates shuffle over the ids in ordinal order, so the
-/// same seed and registrations give the same sample.
+/// same seed and registrations give the same sample. The shuffle is kept sparse (only the
+/// positions it swapped), so a round costs O(k) for k sampled, not O(N): with the registry's
+/// ordered ids (<see cref="OrderedClientIds"/>) nothing is sorted or copied per round, which is
+/// what lets a million registered clients be sampled in microseconds. The draws, and so the
+/// samples, are those of the dense shuffle over a sorted copy.
 /// </summary>
 public static class ClientSampler
 {
@@ -24,15 +28,30 @@ public static class ClientSampler
     /// <summary>The sampled clients, in id order.</summary>
     public static ImmutableArray<ClientId> Sample(IEnumerable<ClientId> registered, double fraction, int minimum, int seed)
     {
-        var pool = registered.Order().ToArray();
-        var count = SampleSize(pool.Length, fraction, minimum);
+        IReadOnlyList<ClientId> pool = registered as OrderedClientIds ?? (IReadOnlyList<ClientId>)[.. registered.Order()];
+        var count = SampleSize(pool.Count, fraction, minimum);
         var random = new Random(seed);
+
+        // Position p holds index p until a swap moved another index there.
+        var moved = new Dictionary<int, int>(count);
+        var picked = new int[count];
         for (var i = 0; i < count; i++)
         {
-            var j = random.Next(i, pool.Length);
-            (pool[i], pool[j]) = (pool[j], pool[i]);
+            var j = random.Next(i, pool.Count);
+            picked[i] = moved.GetValueOrDefault(j, j);
+
+            // Position i is never read again (later draws start above it); j takes what i held.
+            moved[j] = moved.GetValueOrDefault(i, i);
         }
 
-        return [.. pool.Take(count).Order()];
+        // The pool is in id order, so the sample in id order is its indices in order.
+        Array.Sort(picked);
+        var sample = ImmutableArray.CreateBuilder<ClientId>(count);
+        foreach (var index in picked)
+        {
+            sample.Add(pool[index]);
+        }
+
+        return sample.MoveToImmutable();
     }
 }

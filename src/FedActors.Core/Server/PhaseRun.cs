@@ -67,7 +67,7 @@ internal sealed class PhaseRun
             return Tracker.TryDrop(reply.Client, DropReason.InvalidUpdate, problem);
         }
 
-        Tracker.Accept(reply.Client, reply);
+        Tracker.Accept(reply.Client, Spec.Keep?.Invoke(reply) ?? reply);
         CloseIfEnough();
         return null;
     }

@@ -17,6 +17,7 @@ namespace FedActors.Core.Server;
 /// <param name="Timeout">The phase's deadline, from its first request; it travels with the requests.</param>
 /// <param name="MinReplies">Valid replies the phase needs to succeed.</param>
 /// <param name="CloseAtReplies">Close the phase at this many valid replies (over-selection); null waits for every participant.</param>
+/// <param name="Keep">What the phase keeps of a valid reply (a streamed fit keeps its metadata, not its parameters); null keeps the reply.</param>
 internal sealed record PhaseSpec(
     string Name,
     ImmutableArray<ClientId> Participants,
@@ -25,4 +26,5 @@ internal sealed record PhaseSpec(
     Func<IPhaseReply, string?> Validate,
     TimeSpan Timeout,
     int MinReplies,
-    int? CloseAtReplies);
+    int? CloseAtReplies,
+    Func<IPhaseReply, IPhaseReply>? Keep = null);

@@ -46,6 +46,13 @@ internal sealed class RoundAttempt(RoundNumber round, int attempt, int registere
 
     public TimeSpan FederatedEvaluateTime { get; set; }
 
+    public TimeSpan SamplingTime { get; set; }
+
+    public TimeSpan SendingTime { get; set; }
+
+    /// <summary>Time since the attempt started.</summary>
+    public TimeSpan Elapsed => _clock.Elapsed;
+
     public RoundRecord ToRecord(string? failure, ImmutableArray<Straggler> stragglers) => new(
         Round,
         Attempt,
@@ -62,5 +69,5 @@ internal sealed class RoundAttempt(RoundNumber round, int attempt, int registere
         [.. Phases],
         failure,
         stragglers,
-        new RoundTimings(FitTime, AggregateTime, EvaluateTime, FederatedEvaluateTime, _clock.Elapsed));
+        new RoundTimings(FitTime, AggregateTime, EvaluateTime, FederatedEvaluateTime, _clock.Elapsed, SamplingTime, SendingTime));
 }

@@ -59,6 +59,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private readonly List<Straggler> _stragglers = [];
     private IActorRef? _evaluationWorker;
     private Parameters _global;
+    private bool _globalMayBeRead;
     private bool _firstAttemptStarted;
 
     /// <summary>Creates the coordinator; use <see cref="Props(RoundCoordinatorSettings, IStrategy, ICentralEvaluator?, IActorRef, RunStart)"/>.</summary>
@@ -242,7 +243,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             reply => UpdateValidator.Problem((FitResult)reply, global, _settings.MaxUpdateNorm),
             _settings.RoundTimeout,
             _settings.FitUpdatesNeeded,
-            _settings.FitFirstReplies);
+            _settings.FitFirstReplies,
+            current.Accumulator is null ? null : reply => FoldedFitResult.Of((FitResult)reply));
         RunPhase(current, spec, OnFitDone);
     }
 
@@ -328,9 +330,16 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
         // The deadline exists before any request leaves, so whoever sees a request can rely on it.
         Timers.StartSingleTimer(PhaseTimerKey, new PhaseDeadline(current.Round, current.Attempt, spec.Name), spec.Timeout);
+        var sendingStarted = current.Elapsed;
         foreach (var client in spec.Participants)
         {
             _clients.ActorOf(client).Tell(spec.RequestFor(client));
+        }
+
+        if (spec.Name == FitPhase)
+        {
+            current.SamplingTime = sendingStarted;
+            current.SendingTime = current.Elapsed - sendingStarted;
         }
 
         void ContinueIfDone()
@@ -346,6 +355,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         void Finish(PhaseRun done)
         {
             current.Phases.Add(done.ToRecord());
+            _globalMayBeRead |= done.Tracker.Drops.Any(d => d.Reason is DropReason.TimedOut or DropReason.NotNeeded or DropReason.Unreachable or DropReason.Reregistered);
             _log.Info(
                 "Round {Round} {Phase}: {Replies} replies and {Drops} drops in {Milliseconds:F0} ms",
                 current.Round, done.Spec.Name, done.Tracker.ReplyCount, done.Tracker.Drops.Length, done.Duration.TotalMilliseconds);
@@ -359,6 +369,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 if (!_clients.IsFrom(reply.Client, Sender))
                 {
                     _log.Warning("Round {Round} {Phase}: ignoring a reply in the name of {Client} from {Sender}, which is not its registered actor", current.Round, spec.Name, reply.Client, Sender);
+                    ReleaseUpdate(reply);
                     return;
                 }
 
@@ -366,10 +377,17 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 if (phase.Take(reply) is { } drop)
                 {
                     LogDrop(current, drop);
+                    ReleaseUpdate(reply);
                 }
-                else if (wasPending && reply is FitResult fit && current.Accumulator is { } accumulator)
+                else if (!wasPending)
                 {
+                    ReleaseUpdate(reply);
+                }
+                else if (reply is FitResult fit && current.Accumulator is { } accumulator)
+                {
+                    // Folded, the update is the coordinator's to give back: the tracker kept its metadata only.
                     accumulator.Add(ToUpdate(fit));
+                    ReleaseUpdate(fit);
                 }
 
                 ContinueIfDone();
@@ -412,7 +430,9 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private void OnFitDone(RoundAttempt current, PhaseRun fit)
     {
-        var replies = fit.Tracker.Replies.Select(r => (FitResult)r.Value).ToList();
+        // Streamed, the tracker kept each reply's metadata; buffered, the whole reply.
+        var kept = fit.Tracker.Replies.Select(r => r.Value).ToList();
+        var replies = kept.Select(FoldedFitResult.Of).ToList();
         current.Answered = [.. replies.Select(r => r.Client)];
         current.FitTime = fit.Duration;
         if (replies.Count > 0)
@@ -431,11 +451,14 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 : _settings.Sampling != SamplingRule.FixedSize
                 ? "none from the Poisson draw"
                 : $"fewer than min-fit-clients {_settings.MinFitClients}{(_settings.AcceptFailures ? string.Empty : " (accept-failures is off)")}";
+            kept.ForEach(ReleaseUpdate);
             FailAttempt(current, $"round {current.Round} (attempt {current.Attempt}) got {replies.Count} valid updates, {shortfall}; dropped: {Describe(fit.Tracker.Drops)}");
             return;
         }
 
-        PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, replies));
+        // Local DP's epsilon is the clients' to report (streamed or not); the round records the worst-off client's.
+        var clientPrivacy = LocalPrivacyLoss.MaxOverClients(replies.Select(r => r.Metrics));
+        PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, [.. kept.OfType<FitResult>()], clientPrivacy));
     }
 
     // Records a failed attempt, then retries the round (with new seeds) or fails the run.
@@ -455,21 +478,36 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
     }
 
-    private void Aggregate(RoundAttempt current, List<FitResult> replies)
+    private void Aggregate(RoundAttempt current, List<FitResult> replies, ImmutableSortedDictionary<string, double> clientPrivacy)
     {
-
         // Off the coordinator's thread: an aggregation can cost far more than a pass over the updates.
         var clock = Stopwatch.StartNew();
         var context = StrategyContextOf(current);
         var global = _global;
         var accumulator = current.Accumulator;
         var strategy = _strategy;
+        Task.Run(() =>
+            {
+                if (accumulator is not null)
+                {
+                    return accumulator.Complete();
+                }
 
-        // Local DP's epsilon is the clients' to report; the round records the worst-off client's.
-        var clientPrivacy = LocalPrivacyLoss.MaxOverClients(replies.Select(r => r.Metrics));
-        Task.Run(() => accumulator is null
-                ? strategy.AggregateFit(context, global, replies.Select(ToUpdate).ToList())
-                : accumulator.Complete())
+                // Buffered: the strategy has copied what it keeps, so the updates go back to the pool
+                // (whether it succeeded or threw), unless one of them is the result itself.
+                AggregationResult? result = null;
+                try
+                {
+                    return result = strategy.AggregateFit(context, global, replies.Select(ToUpdate).ToList());
+                }
+                finally
+                {
+                    foreach (var reply in replies)
+                    {
+                        ReleaseUpdate(reply, global, result?.Global);
+                    }
+                }
+            })
             .PipeTo(
                 Self,
                 success: result => new Aggregated(current.Round, current.Attempt, result with { Metrics = result.Metrics.SetItems(clientPrivacy) }, null, clock.Elapsed),
@@ -497,7 +535,16 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
+        // The model it replaces goes back to the pool unless a request that carried it is still
+        // unanswered (a straggler, an over-selected or unreachable client may yet read it).
+        var previous = _global;
         _global = result.Global;
+        if (!_globalMayBeRead && !ReferenceEquals(previous, _global))
+        {
+            previous.Release();
+        }
+
+        _globalMayBeRead = false;
         current.Metrics = result.Metrics;
         if (_evaluationWorker is null)
         {
@@ -698,6 +745,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private void OnLateReply(IPhaseReply reply)
     {
+        ReleaseUpdate(reply);
         var phase = reply switch
         {
             ClientFailed f => f.Phase,
@@ -777,6 +825,18 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
     private StrategyContext StrategyContextOf(RoundAttempt current) =>
         new(current.Round, current.Attempt, current.Registered, SeedDerivation.ForRound(_settings.Seed, "strategy", current.Round, current.Attempt));
+
+    // An update the coordinator is done with (folded, aggregated, invalid, late, or from an actor
+    // that no longer speaks for its client) goes back to the pool; nothing else reads it.
+    private void ReleaseUpdate(IPhaseReply reply) => ReleaseUpdate(reply, _global, null);
+
+    private static void ReleaseUpdate(IPhaseReply reply, Parameters global, Parameters? result)
+    {
+        if (reply is FitResult { Updated: var updated } && !ReferenceEquals(updated, global) && !ReferenceEquals(updated, result))
+        {
+            updated.Release();
+        }
+    }
 
     private static ClientUpdate ToUpdate(FitResult r) => new(r.Client, r.Updated, r.SampleCount, r.Extras, r.Metrics);
 

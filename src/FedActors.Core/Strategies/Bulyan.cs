@@ -21,6 +21,7 @@ namespace FedActors.Core.Strategies;
 /// 4f + 3, and a round with fewer valid updates fails with <see cref="MinimumUpdatesRule"/>. It
 /// needs every update at once (the buffered path, no accumulator) and costs O(n² d) for the
 /// distances, computed once, plus O(n³ log n) for the θ Krum steps on them.
+/// <para>Bulyan's selection and coordinate-wise stage need every update at once, so it has no streaming path (<see cref="IStrategy.StartAccumulating"/> is null): the coordinator keeps the round's updates and calls <see cref="AggregateFit"/>.</para>
 /// </remarks>
 public sealed class Bulyan : IStrategy
 {

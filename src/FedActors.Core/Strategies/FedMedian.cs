@@ -13,6 +13,7 @@ namespace FedActors.Core.Strategies;
 /// count is one more thing a Byzantine client could lie about. The rule needs every update at
 /// once, so it takes the buffered path (<see cref="IStrategy.AggregateFit"/>, no accumulator),
 /// and it works for any n ≥ 1. Clients receive the configured training settings unchanged.
+/// <para>A coordinate's median needs every update's value at once, so FedMedian has no streaming path (<see cref="IStrategy.StartAccumulating"/> is null): the coordinator keeps the round's updates and calls <see cref="AggregateFit"/>.</para>
 /// </remarks>
 public sealed class FedMedian : IStrategy
 {

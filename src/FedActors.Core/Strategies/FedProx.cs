@@ -11,7 +11,7 @@ namespace FedActors.Core.Strategies;
 /// Client k minimises its local loss plus a proximal term,
 /// <c>h_k(w) = F_k(w) + (μ/2)·‖w − w(t)‖²</c>, so each local step follows
 /// <c>∇F_k(w) + μ·(w − w(t))</c> (the client part, <see cref="LocalObjective"/>); the server
-/// aggregates as FedAvg, <c>w(t+1) = Σ_k (n_k / n)·w_k(t+1)</c>. With μ = 0 it is FedAvg.
+/// aggregates as FedAvg, <c>w(t+1) = Σ_k (n_k / n)·w_k(t+1)</c>, streaming as FedAvg does. With μ = 0 it is FedAvg.
 /// </remarks>
 /// <param name="mu">The proximal coefficient μ (&gt;= 0; the paper tries 0.001 to 1).</param>
 public sealed class FedProx(double mu) : IStrategy
@@ -31,5 +31,9 @@ public sealed class FedProx(double mu) : IStrategy
 
     /// <inheritdoc />
     public AggregationResult AggregateFit(StrategyContext context, Parameters global, IReadOnlyList<ClientUpdate> updates) =>
-        AggregationResult.Of(Aggregation.SampleWeightedMean(global, updates));
+        AggregationResult.Of(Aggregation.SampleWeightedMean(global, updates, ParameterBufferPool.Shared));
+
+    /// <inheritdoc />
+    public IUpdateAccumulator? StartAccumulating(StrategyContext context, Parameters global) =>
+        new WeightedMeanAccumulator(global.Layout, ParameterBufferPool.Shared);
 }

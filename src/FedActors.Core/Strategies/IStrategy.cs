@@ -19,7 +19,12 @@ public interface IStrategy
     /// <summary>The strategy's name, as in configuration (<c>fedavg</c>).</summary>
     string Name { get; }
 
-    /// <summary>The next global model from this round's valid updates (the buffered path: every update at once).</summary>
+    /// <summary>
+    /// The next global model from this round's valid updates (the buffered path: every update at once).
+    /// The updates' buffers go back to the coordinator's pool when this returns (see
+    /// <see cref="ParameterBufferPool"/>), and <paramref name="global"/>'s once no fit reads it: a
+    /// strategy copies whatever it keeps of either.
+    /// </summary>
     /// <param name="context">The round, attempt, registered count and seed.</param>
     /// <param name="global">The global model the clients started from.</param>
     /// <param name="updates">At least one update, in client-id order, each in <paramref name="global"/>'s layout.</param>

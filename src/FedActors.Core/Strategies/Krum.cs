@@ -21,6 +21,7 @@ namespace FedActors.Core.Strategies;
 /// update at once (the buffered path, no accumulator) and costs O(n² d), which the coordinator
 /// runs off its own thread.
 /// </para>
+/// <para>Krum's scores need the distances between every pair of updates, so it has no streaming path (<see cref="IStrategy.StartAccumulating"/> is null): the coordinator keeps the round's updates and calls <see cref="AggregateFit"/>.</para>
 /// </remarks>
 public sealed class Krum : IStrategy
 {

@@ -12,6 +12,7 @@ namespace FedActors.Core.Strategies;
 /// i.e. the b smallest and b largest values of each coordinate are dropped and the rest averaged,
 /// unweighted as in the paper. β &lt; 0.5 keeps at least one value for any n ≥ 1; β = 0 is the plain
 /// mean. The rule needs every update at once, so it takes the buffered path (no accumulator).
+/// <para>Trimming needs every update's value of a coordinate at once, so the trimmed mean has no streaming path (<see cref="IStrategy.StartAccumulating"/> is null): the coordinator keeps the round's updates and calls <see cref="AggregateFit"/>.</para>
 /// </remarks>
 public sealed class TrimmedMean : IStrategy
 {

@@ -52,14 +52,15 @@ public static class ParameterConverter
     /// <summary>Copies the state tensors out, in <paramref name="layout"/> order.</summary>
     internal static Parameters CopyOut(IReadOnlyList<(string Name, torch.Tensor Tensor)> state, ParameterLayout layout)
     {
-        // Every element is overwritten below, so zeroing the (large-object-heap) array is wasted work.
-        var values = GC.AllocateUninitializedArray<float>(layout.TotalLength);
+        // From the pool (every element is overwritten below): a trainer's update goes back to it once
+        // the coordinator has aggregated it, so rounds stop allocating model-sized arrays.
+        var values = ParameterBufferPool.Shared.Rent(layout.TotalLength);
         for (var i = 0; i < state.Count; i++)
         {
             MemoryMarshal.Cast<byte, float>(state[i].Tensor.bytes).CopyTo(values.AsSpan(layout.OffsetOf(i), layout.Tensors[i].Length));
         }
 
-        return Parameters.Wrap(layout, values);
+        return Parameters.WrapPooled(layout, values, ParameterBufferPool.Shared);
     }
 
     /// <summary>Overwrites the state tensors, after checking that <paramref name="parameters"/> has <paramref name="layout"/>.</summary>

@@ -52,4 +52,66 @@ public sealed class ClientSamplerTests
         // then the rounds differ
         Assert.NotEqual(a.AsEnumerable(), b.AsEnumerable());
     }
+
+    [Theory]
+    [InlineData(100, 0.1, 1)]
+    [InlineData(1000, 0.01, 5)]
+    [InlineData(997, 0.5, 1)]
+    [InlineData(50, 1.0, 1)]
+    public void Sample_GivesTheDenseShufflesSample(int registered, double fraction, int minimum)
+    {
+        // given ids, and the partial Fisher-Yates shuffle over a sorted copy that the sampler used to run
+        var ids = Enumerable.Range(0, registered).Select(i => new ClientId($"id-{(i * 7919) % registered:D5}")).ToArray();
+
+        foreach (var seed in new[] { 1, 42, -7, int.MaxValue })
+        {
+            // when the sparse sampler draws, from a plain list and from the registry's ordered ids
+            var ordered = new OrderedClientIds();
+            foreach (var id in ids)
+            {
+                ordered.Add(id);
+            }
+
+            var fromList = ClientSampler.Sample(ids, fraction, minimum, seed);
+            var fromRegistry = ClientSampler.Sample(ordered, fraction, minimum, seed);
+
+            // then both are the dense shuffle's sample: the same seed gives the same clients as before
+            Assert.Equal(DenseSample(ids, fraction, minimum, seed), fromList.AsEnumerable());
+            Assert.Equal(fromList.AsEnumerable(), fromRegistry.AsEnumerable());
+        }
+    }
+
+    [Fact]
+    public void OrderedClientIds_WhenIdsArriveOutOfOrderAndSomeLeave_ReadsInOrdinalOrder()
+    {
+        // given ids added out of order, one removed
+        var ordered = new OrderedClientIds();
+        foreach (var id in new[] { "b", "a", "d", "c" })
+        {
+            ordered.Add(new ClientId(id));
+        }
+
+        // when one leaves
+        Assert.True(ordered.Remove(new ClientId("c")));
+        Assert.False(ordered.Remove(new ClientId("z")));
+
+        // then the rest read in ordinal order, by index and by enumeration
+        Assert.Equal(["a", "b", "d"], ordered.Select(c => c.Value));
+        Assert.Equal("d", ordered[2].Value);
+    }
+
+    // The sampler before it went sparse: a sorted copy of every id, shuffled in place.
+    private static IEnumerable<ClientId> DenseSample(IEnumerable<ClientId> registered, double fraction, int minimum, int seed)
+    {
+        var pool = registered.Order().ToArray();
+        var count = ClientSampler.SampleSize(pool.Length, fraction, minimum);
+        var random = new Random(seed);
+        for (var i = 0; i < count; i++)
+        {
+            var j = random.Next(i, pool.Length);
+            (pool[i], pool[j]) = (pool[j], pool[i]);
+        }
+
+        return pool.Take(count).Order();
+    }
 }
