@@ -49,11 +49,26 @@ public sealed class LocalDpSimulationTests
         Assert.True(Composed(resumed, 4) > LocalPrivacyLoss.PerRound(new LocalDpSettings(0.5, 1.0, true, 1e-5, LocalDpSettings.Rdp, RdpConversion.Improved)));
     }
 
-    private static async Task<RunOutcome> Run(int rounds, SimulationSetup setup)
+    [Fact]
+    public async Task Run_WithLocalDpAroundKrum_AggregatesOnlyNoisedUpdatesAndReportsTheirEpsilon()
+    {
+        // given local DP on every client and Krum (f = 1) on the server, which needs 5 updates: half of the 10 clients a round
+        // when it runs three rounds
+        var outcome = await Run(rounds: 3, Setup() with { Strategy = new Krum(f: 1) }, fractionFit: 0.5);
+
+        // then every round aggregates (the robust rule only ever sees noised updates, whose sensitivity the clients bounded) and reports the local epsilon
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        var rounds = outcome.History.Where(r => r.Round.Value > 0).ToList();
+        Assert.Equal(3, rounds.Count);
+        Assert.All(rounds, r => Assert.Equal(5, r.Answered.Length));
+        Assert.All(rounds, r => Assert.True(r.Metrics[LocalPrivacyLoss.MetricRound] > 0));
+    }
+
+    private static async Task<RunOutcome> Run(int rounds, SimulationSetup setup, double fractionFit = 0.4)
     {
         var config = ConfigurationFactory.ParseString($$"""
             fedactors.run.rounds = {{rounds}}
-            fedactors.server { min-available-clients = 10, fraction-fit = 0.4, min-fit-clients = 2 }
+            fedactors.server { min-available-clients = 10, fraction-fit = {{fractionFit.ToString(System.Globalization.CultureInfo.InvariantCulture)}}, min-fit-clients = 2 }
             fedactors.training { learning-rate = 0.5, parallelism = 2 }
             fedactors.privacy { mode = local, local { clip = 0.5, noise-multiplier = 1.0 } }
             akka.loglevel = WARNING
