@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Numerics.Tensors;
 using FedActors.Core.Protocol;
 using FedActors.Core.Strategies;
 using FedActors.Core.Tensors;
@@ -8,7 +9,9 @@ namespace FedActors.Core.Server;
 /// <summary>
 /// Rejects updates that would poison the global model: a layout other than the global
 /// model's, a NaN or infinity, an update norm <c>‖w_k − w_global‖</c> over the configured bound,
-/// or a non-positive sample count (which would break the weighted mean).
+/// a non-positive sample count (which would break the weighted mean), or a sample count so large
+/// that <c>n_k · max|w_k|</c> alone exceeds the fixed-point range of the order-independent mean
+/// (<see cref="FixedPointSum"/>, 2^31): one client's claim must cost its update, not the round.
 /// </summary>
 internal static class UpdateValidator
 {
@@ -29,6 +32,12 @@ internal static class UpdateValidator
         if (!result.Updated.AllFinite())
         {
             return "parameters contain NaN or infinity";
+        }
+
+        var peak = result.Updated.Values.IsEmpty ? 0f : TensorPrimitives.MaxMagnitude(result.Updated.Values);
+        if (!FixedPointSum.FitsAlone(result.SampleCount, Math.Abs(peak)))
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"sample count {result.SampleCount} times the largest |weight| {Math.Abs(peak):G6} exceeds the weighted mean's fixed-point range (2^31)");
         }
 
         if (maxUpdateNorm is { } bound)

@@ -196,6 +196,14 @@ internal static class FixedPointSum
     }
 
     /// <summary>
+    /// Whether one update of weight <paramref name="weight"/> whose largest |value| is
+    /// <paramref name="peak"/> fits the range by itself: a single update beyond it (a client claiming
+    /// billions of samples) could never be averaged, so the round engine rejects it as invalid
+    /// instead of letting it fail the round's mean.
+    /// </summary>
+    public static bool FitsAlone(long weight, float peak) => BoundOf(peak, Multiplier(weight)) <= long.MaxValue;
+
+    /// <summary>
     /// A term's bound, <c>max_i |q_i| = round(max_i |w_i| · multiplier)</c> (rounding is monotone), as
     /// an exact integer, so that the bounds of a round add up the same in any order.
     /// </summary>

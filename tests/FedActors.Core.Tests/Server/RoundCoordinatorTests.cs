@@ -151,6 +151,26 @@ public sealed class RoundCoordinatorTests : CoordinatorTestKit
     }
 
     [Fact]
+    public void Round_WhenAClientClaimsMoreSamplesThanTheMeanCanWeigh_DropsItsUpdateAndAveragesTheRest()
+    {
+        // given three clients, one of which claims int.MaxValue samples: n_k * max|w_k| beyond the fixed-point mean's 2^31
+        var (coordinator, listener) = StartCoordinator(Settings());
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
+
+        // when they answer
+        Answer(clients[0], "c1", TestParameters.Filled(3f), samples: int.MaxValue);
+        Answer(clients[1], "c2", TestParameters.Filled(4f), samples: 1);
+        Answer(clients[2], "c3", TestParameters.Filled(6f), samples: 1);
+
+        // then that update is dropped as invalid, naming the range, and the run goes on with the others' mean
+        var record = listener.ExpectMsg<RoundCompleted>().Record;
+        var drop = Assert.Single(record.Dropped);
+        Assert.Equal(("c1", DropReason.InvalidUpdate), (drop.Client.Value, drop.Reason));
+        Assert.Contains("sample count", drop.Detail);
+        Assert.All(listener.ExpectMsg<RunCompleted>().Final.Values.ToArray(), v => Assert.Equal(5f, v));
+    }
+
+    [Fact]
     public void Round_WhenAnUpdateHasTheWrongShapes_RejectsItAndSaysWhichTensor()
     {
         // given three clients, one of which answers with a differently shaped model
