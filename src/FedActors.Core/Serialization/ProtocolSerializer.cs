@@ -29,9 +29,12 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     private const string EvaluateResultManifest = "ER";
     private const string ClientFailedManifest = "CF";
 
-    // The first byte of every payload. A node of another wire version fails with a message
-    // saying so, instead of misreading the bytes; bump it with every change of the layout.
-    private const byte WireVersion = 2;
+    /// <summary>
+    /// The first byte of every payload. A node of another wire version fails with a message
+    /// saying so, instead of misreading the bytes; bump it with every change of the layout
+    /// (the cluster layer's messages included: a node announces it in its hello).
+    /// </summary>
+    public const byte WireVersion = 2;
 
     // Generous bounds that still stop a corrupt length from allocating gigabytes.
     private const int MaxTensors = 1 << 16;
@@ -196,7 +199,28 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
 
     private static void WriteParameters(BinaryWriter w, Parameters p)
     {
-        var tensors = p.Layout.Tensors;
+        WriteLayout(w, p.Layout);
+        w.Write(MemoryMarshal.AsBytes(p.Values));
+    }
+
+    private static Parameters ReadParameters(BinaryReader r)
+    {
+        var layout = ReadLayout(r);
+        var remaining = r.BaseStream.Length - r.BaseStream.Position;
+        if ((long)layout.TotalLength * sizeof(float) > remaining)
+        {
+            throw new EndOfStreamException();
+        }
+
+        var values = new float[layout.TotalLength];
+        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        return Parameters.Wrap(layout, values);
+    }
+
+    /// <summary>Writes a layout's tensor names and shapes, as parameters do before their values; for the layers that describe a model on the wire.</summary>
+    public static void WriteLayout(BinaryWriter w, ParameterLayout layout)
+    {
+        var tensors = layout.Tensors;
         w.Write(tensors.Length);
         foreach (var t in tensors)
         {
@@ -207,11 +231,13 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                 w.Write(d);
             }
         }
-
-        w.Write(MemoryMarshal.AsBytes(p.Values));
     }
 
-    private static Parameters ReadParameters(BinaryReader r)
+    /// <summary>Reads what <see cref="WriteLayout"/> wrote, within the same bounds as parameters.</summary>
+    /// <exception cref="EndOfStreamException">The bytes end before the layout does.</exception>
+    /// <exception cref="InvalidDataException">A count is out of bounds.</exception>
+    /// <exception cref="ArgumentException">The layout is inconsistent (a duplicate name, a negative dimension).</exception>
+    public static ParameterLayout ReadLayout(BinaryReader r)
     {
         var count = ReadCount(r, MaxTensors, "tensor count");
         var specs = new TensorSpec[count];
@@ -228,16 +254,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             specs[i] = new TensorSpec(tensorName, shape.MoveToImmutable());
         }
 
-        var layout = new ParameterLayout(specs);
-        var remaining = r.BaseStream.Length - r.BaseStream.Position;
-        if ((long)layout.TotalLength * sizeof(float) > remaining)
-        {
-            throw new EndOfStreamException();
-        }
-
-        var values = new float[layout.TotalLength];
-        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-        return Parameters.Wrap(layout, values);
+        return new ParameterLayout(specs);
     }
 
     private static void WriteFitConfig(BinaryWriter w, FitConfig c)
