@@ -39,4 +39,55 @@ public sealed class ClusterRunTests
             Assert.True(ended.Succeeded, ended.Detail);
         }
     }
+
+    [Fact]
+    public async Task ANodeTheServerCannotDial_TakesPartOverTheConnectionItOpened()
+    {
+        // given a node that tells the server an address nobody can dial (a node behind NAT)
+        await using var cluster = await LocalCluster.StartAsync(2, """
+            fedactors.run.rounds = 2
+            fedactors.server.min-available-clients = 2
+            fedactors.server.fraction-fit = 1.0
+            fedactors.server.min-fit-clients = 2
+            """);
+        var node = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: "akka.remote.dot-netty.tcp.public-hostname = \"behind-nat.invalid\"");
+
+        // when the run goes
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+
+        // then both rounds had its two clients' updates: every answer of the server came back over the node's own connection
+        Assert.Equal("behind-nat.invalid", node.Address.Host);
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.All(outcome.History.Where(r => r.Round.Value > 0), r => Assert.Equal(2, r.Answered.Length));
+    }
+
+    [Fact]
+    public async Task ARun_OnTheCluster_EndsWithTheSimulationsModelBitForBit()
+    {
+        // given one configuration, seeds and clients, run in process and over three client nodes
+        const string run = """
+            fedactors.run.rounds = 3
+            fedactors.run.seed = 11
+            fedactors.server.min-available-clients = 6
+            fedactors.server.fraction-fit = 0.5
+            fedactors.server.min-fit-clients = 3
+            """;
+        var (runtime, _) = LocalCluster.Settings(run);
+        var simulated = await Core.Simulation.InProcessSimulation.RunAsync(
+            runtime,
+            new Core.Simulation.SimulationSetup(LocalCluster.Ids(0, 6), LocalCluster.Trainer, Core.Tests.Support.TestParameters.Filled(0), new Core.Strategies.FedAvg(), new Core.Tests.Support.MeanDistanceEvaluator(1)));
+        await using var cluster = await LocalCluster.StartAsync(6, run);
+        for (var n = 0; n < 3; n++)
+        {
+            cluster.AddNode(LocalCluster.Ids(2 * n, 2));
+        }
+
+        // when the cluster's run ends
+        var clustered = await cluster.Server.Outcome.WaitAsync(Patience);
+
+        // then the records (timings aside) and the final model are the simulation's, bit for bit
+        Assert.True(clustered.Succeeded, clustered.FailureReason);
+        Assert.Equal(Core.Tests.Support.Records.Comparable(simulated.History), Core.Tests.Support.Records.Comparable(clustered.History));
+        Assert.Equal(Core.Tests.Support.TestParameters.Bits(simulated.FinalParameters!), Core.Tests.Support.TestParameters.Bits(clustered.FinalParameters!));
+    }
 }

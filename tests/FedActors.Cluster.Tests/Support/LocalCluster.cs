@@ -1,4 +1,3 @@
-using System.Collections.Immutable;
 using Akka.Configuration;
 using FedActors.Cluster.Client;
 using FedActors.Cluster.Configuration;
@@ -53,21 +52,33 @@ internal sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>Ids client-0, client-1, ... client-(count - 1).</summary>
-    public static ImmutableArray<ClientId> Ids(int from, int count) => [.. Enumerable.Range(from, count).Select(i => new ClientId($"client-{i}"))];
+    public static ClientId[] Ids(int from, int count) => [.. Enumerable.Range(from, count).Select(i => new ClientId($"client-{i}"))];
+
+    /// <summary>A client node's settings, dialling this server.</summary>
+    public (RuntimeSettings Runtime, ClusterSettings Cluster) NodeSettings(string nodeOnly = "") =>
+        Settings(nodeOnly + "\n" + _overrides + $"\nfedactors.cluster.client.seed = \"{Server.Address}\"");
 
     /// <summary>Starts a server whose run waits for <paramref name="clients"/> clients.</summary>
-    public static async Task<LocalCluster> StartAsync(int clients, string overrides = "")
+    /// <param name="clients">How many clients the run waits for before its first round.</param>
+    /// <param name="overrides">The run's settings, for the server and every node.</param>
+    /// <param name="serverOnly">Settings of the server node alone.</param>
+    /// <param name="onRound">The server's callback after every record.</param>
+    public static async Task<LocalCluster> StartAsync(int clients, string overrides = "", string serverOnly = "", Action<Core.Metrics.RoundRecord>? onRound = null)
     {
-        var (runtime, cluster) = Settings(overrides);
+        var (runtime, cluster) = Settings(serverOnly + "\n" + overrides);
         var setup = new SimulationSetup(Ids(0, clients), _ => throw new InvalidOperationException("the server trains nothing"), TestParameters.Filled(0), new FedAvg(), new MeanDistanceEvaluator(1));
-        return new LocalCluster(await ServerNode.StartAsync(runtime, cluster, setup), overrides);
+        return new LocalCluster(await ServerNode.StartAsync(runtime, cluster, setup, onRound), overrides);
     }
 
     /// <summary>Starts a client node hosting <paramref name="ids"/>, dialling the server.</summary>
-    public ClientNodeHandle AddNode(IEnumerable<ClientId> ids, string overrides = "")
+    /// <param name="ids">The node's clients.</param>
+    /// <param name="trainer">Their trainers; <see cref="Trainer"/> when null.</param>
+    /// <param name="nodeOnly">Settings of this node alone.</param>
+    /// <param name="layout">The model layout the node announces; the tests' own when null.</param>
+    public ClientNodeHandle AddNode(IEnumerable<ClientId> ids, Func<ClientId, Core.Training.ITrainer>? trainer = null, string nodeOnly = "", Core.Tensors.ParameterLayout? layout = null)
     {
-        var (runtime, cluster) = Settings(overrides + "\n" + _overrides + $"\nfedactors.cluster.client.seed = \"{Server.Address}\"");
-        var node = ClientNode.Start(runtime, cluster, [.. ids], Trainer, TestParameters.Layout);
+        var (runtime, cluster) = NodeSettings(nodeOnly);
+        var node = ClientNode.Start(runtime, cluster, [.. ids], trainer ?? Trainer, layout ?? TestParameters.Layout);
         _nodes.Add(node);
         return node;
     }
