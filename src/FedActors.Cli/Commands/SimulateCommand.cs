@@ -13,12 +13,19 @@ namespace FedActors.Cli.Commands;
 internal static class SimulateCommand
 {
     /// <summary>A named option that overrides one configuration key.</summary>
-    private sealed record KeyOption(Option Option, Func<ParseResult, ConfigOverride?> Read);
+    internal sealed record KeyOption(Option Option, Func<ParseResult, ConfigOverride?> Read);
 
     /// <summary>Builds the command; its action runs <see cref="SimulationRun"/>.</summary>
-    public static Command Create(CliConsole console, ISimulationEngine engine)
+    public static Command Create(CliConsole console, ISimulationEngine engine) =>
+        Create(console, engine, "simulate", "Runs a federated-learning simulation: many virtual clients in this process.", []);
+
+    /// <summary>
+    /// Builds a command that runs a whole run as <c>simulate</c> does (the same options, progress
+    /// and outputs) on <paramref name="engine"/>: <c>simulate</c> itself, and <c>server</c>.
+    /// </summary>
+    public static Command Create(CliConsole console, ISimulationEngine engine, string name, string description, IReadOnlyList<KeyOption> extra)
     {
-        var configFile = new Option<string?>("--config") { Description = "HOCON file layered over the embedded defaults (hocon/reference.conf).", HelpName = "FILE" };
+        var configFile = new Option<string?>("--config") { Description = "HOCON file layered over the embedded defaults (hocon/reference*.conf); it may include others (include \"seed-example.conf\").", HelpName = "FILE" };
         var sets = new Option<string[]>("--set")
         {
             Description = "Sets any key, relative to 'fedactors.' (repeatable), e.g. --set server.round-timeout=30s; keys starting with 'akka.' are set as they are.",
@@ -53,9 +60,10 @@ internal static class SimulateCommand
             Text("--output", "simulation.output-directory", "Folder for metrics.json, metrics.csv, metrics.png and model.safetensors.", "DIR"),
             Text("--checkpoints", "run.checkpoint-directory", "Folder for a checkpoint after every round (for --resume).", "DIR"),
             Number("--fraction-evaluate", "server.fraction-evaluate", "Share of clients asked for federated evaluation after each round (0 = off)."),
+            .. extra,
         ];
 
-        var command = new Command("simulate", "Runs a federated-learning simulation: many virtual clients in this process.");
+        var command = new Command(name, description);
         command.Options.Add(configFile);
         foreach (var option in keyOptions)
         {
@@ -70,7 +78,7 @@ internal static class SimulateCommand
         {
             // --set first, then the named options, so that a named option wins over --set for the same key.
             var overrides = new List<ConfigOverride>();
-            var run = new SimulationRun(console, engine, plain: parsed.GetValue(plain));
+            var run = new SimulationRun(console, engine, plain: parsed.GetValue(plain), name);
             try
             {
                 overrides.AddRange((parsed.GetValue(sets) ?? []).Select(ConfigOverride.FromSetArgument));
@@ -86,7 +94,7 @@ internal static class SimulateCommand
         return command;
     }
 
-    private static KeyOption Whole(string name, string key, string description)
+    internal static KeyOption Whole(string name, string key, string description)
     {
         var option = new Option<int?>(name)
         {
@@ -97,7 +105,7 @@ internal static class SimulateCommand
         return new KeyOption(option, r => r.GetValue(option) is { } v ? new ConfigOverride(key, v.ToString(CultureInfo.InvariantCulture), $"{name} {v}") : null);
     }
 
-    private static KeyOption Number(string name, string key, string description)
+    internal static KeyOption Number(string name, string key, string description)
     {
         var option = new Option<double?>(name)
         {
@@ -108,7 +116,7 @@ internal static class SimulateCommand
         return new KeyOption(option, r => r.GetValue(option) is { } v ? new ConfigOverride(key, v.ToString("R", CultureInfo.InvariantCulture), $"{name} {v.ToString(CultureInfo.InvariantCulture)}") : null);
     }
 
-    private static KeyOption Text(string name, string key, string description, string helpName = "NAME")
+    internal static KeyOption Text(string name, string key, string description, string helpName = "NAME")
     {
         var option = new Option<string?>(name) { Description = $"{description} Sets fedactors.{key}.", HelpName = helpName };
         return new KeyOption(option, r => r.GetValue(option) is { } v ? new ConfigOverride(key, ConfigOverride.Quote(v), $"{name} {v}") : null);

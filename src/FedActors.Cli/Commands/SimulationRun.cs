@@ -15,7 +15,7 @@ namespace FedActors.Cli.Commands;
 /// the outputs only after success, print the final test accuracy. Errors become one message on
 /// stderr and an exit code, never a stack trace.
 /// </summary>
-internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine, bool plain)
+internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine, bool plain, string command = "simulate")
 {
     /// <summary>Runs the simulation described by the file and the command-line overrides, fresh or from a checkpoint.</summary>
     /// <returns>The exit code.</returns>
@@ -188,7 +188,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         _ => $"{e.GetType().Name}: {e.Message}",
     };
 
-    private static string Header(SimulationSettings s, ConfigLayers layers)
+    private string Header(SimulationSettings s, ConfigLayers layers)
     {
         var source = layers.FilePath is null ? "embedded defaults" : layers.FilePath;
         if (layers.CommandLineOrigins.Count > 0)
@@ -198,7 +198,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
 
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {s.SampledPerRound} clients per round, "
+            $"FedActors {command} ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {s.SampledPerRound} clients per round, "
             + $"{s.Server.Training.LocalEpochs} local epoch(s), batch {s.Server.Training.BatchSize}, lr {s.Server.Training.LearningRate}, parallelism {s.Parallelism}, seed {s.Server.Seed}");
     }
 

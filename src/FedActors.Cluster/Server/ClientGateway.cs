@@ -38,6 +38,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly Dictionary<Address, ClientNode> _nodes = [];
     private readonly Dictionary<ClientId, Address> _owners = [];
     private int _generation;
+    private bool _ended;
 
     public ClientGateway(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings)
     {
@@ -207,6 +208,13 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (_nodes.TryGetValue(node, out var entry) && !entry.Lost)
         {
             entry.Lost = true;
+            if (_ended)
+            {
+                // Nodes leave once told the run is over: expected, not worth a warning.
+                _log.Info("Node {Node} left after the run ({Why})", node, why);
+                return;
+            }
+
             _log.Warning("Node {Node} is unreachable ({Why}): its clients {Clients} leave the round in progress", node, why, string.Join(", ", entry.Clients.Keys));
             _coordinator.Tell(new NodeUnreachable(node));
         }
@@ -224,6 +232,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
 
     private void OnEndRun(EndRun end)
     {
+        _ended = true;
         foreach (var node in _nodes.Values.Where(n => !n.Lost))
         {
             node.Link.Tell(new RunEnded(end.Succeeded, end.Detail));

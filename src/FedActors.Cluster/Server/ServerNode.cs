@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
@@ -82,7 +83,11 @@ public sealed class ServerNodeHandle : IAsyncDisposable
     /// <summary>Tells every connected client node that the run is over (they then stop), within <paramref name="timeout"/>.</summary>
     public async Task EndRunAsync(RunOutcome outcome, TimeSpan timeout)
     {
-        var detail = outcome.Succeeded ? $"{outcome.History.Length} records" : outcome.FailureReason ?? "no reason given";
+        var last = outcome.History.LastOrDefault(r => r.Completed && r.TestAccuracy is not null);
+        var detail = !outcome.Succeeded
+            ? outcome.FailureReason ?? "no reason given"
+            : string.Create(CultureInfo.InvariantCulture, $"{outcome.History.Count(r => r.Completed && r.Round.Value > 0)} rounds completed")
+                + (last?.TestAccuracy is { } accuracy ? string.Create(CultureInfo.InvariantCulture, $", final test accuracy {accuracy:0.0000}") : string.Empty);
         await _gateway.Ask<Done>(new EndRun(outcome.Succeeded, detail), timeout).ConfigureAwait(false);
     }
 
