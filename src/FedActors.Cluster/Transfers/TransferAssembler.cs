@@ -9,7 +9,7 @@ namespace FedActors.Cluster.Transfers;
 /// the next one of its transfer (Akka.Remote keeps the order between two actors, so a chunk out of
 /// order means one was lost or the sender is broken), and that it agrees with the transfer's first
 /// chunk. A transfer that fails a check, or whose next chunk does not come in time, is abandoned
-/// and reported once, naming its client; the other transfers go on.
+/// and reported once, naming its client (its later chunks are passed over); the other transfers go on.
 /// </summary>
 internal sealed class TransferAssembler
 {
@@ -17,7 +17,11 @@ internal sealed class TransferAssembler
     // 64 KiB is 4 GiB, beyond any model this runtime trains.
     private const int MaxChunks = 1 << 16;
 
+    // Bounds the memory of broken transfers whose last chunk never comes.
+    private const int MaxBroken = 1024;
+
     private readonly Dictionary<Guid, Pending> _pending = [];
+    private readonly HashSet<Guid> _broken = [];
 
     /// <summary>Transfers begun and not finished.</summary>
     public int PendingCount => _pending.Count;
@@ -28,11 +32,23 @@ internal sealed class TransferAssembler
     /// <returns>The whole message when this was its last chunk, a broken transfer, or null while more chunks are due.</returns>
     public TransferOutcome? Add(Chunk chunk, DateTime now)
     {
+        // The rest of a transfer already reported broken: nothing more to say about it.
+        if (_broken.Contains(chunk.Transfer))
+        {
+            if (chunk.Index == chunk.Count - 1)
+            {
+                _broken.Remove(chunk.Transfer);
+            }
+
+            return null;
+        }
+
         _pending.TryGetValue(chunk.Transfer, out var pending);
         var problem = Problem(chunk, pending);
         if (problem is not null)
         {
             _pending.Remove(chunk.Transfer);
+            Forget(chunk);
             return new TransferBroken(chunk.Client, chunk.Transfer, problem);
         }
 
@@ -81,6 +97,19 @@ internal sealed class TransferAssembler
         return expired
             .Select(p => new TransferBroken(p.Value.Client, p.Key, $"truncated: {p.Value.Parts.Count} of its {p.Value.Count} chunks arrived, and none more within {timeout}"))
             .ToList();
+    }
+
+    private void Forget(Chunk chunk)
+    {
+        if (chunk.Index < chunk.Count - 1 && chunk.Count <= MaxChunks)
+        {
+            if (_broken.Count >= MaxBroken)
+            {
+                _broken.Clear();
+            }
+
+            _broken.Add(chunk.Transfer);
+        }
     }
 
     private static string? Problem(Chunk chunk, Pending? pending)

@@ -47,7 +47,8 @@ internal sealed class LocalCluster : IAsyncDisposable
     /// <summary>The run's and the cluster's settings, as every node of the test reads them.</summary>
     public static (RuntimeSettings Runtime, ClusterSettings Cluster) Settings(string overrides)
     {
-        var config = FedActorsConfig.Load(ConfigurationFactory.ParseString(overrides + "\n" + Common), ClusterSettings.Defaults);
+        // The test's own settings come last, so that they win over the common ones.
+        var config = FedActorsConfig.Load(ConfigurationFactory.ParseString(Common + "\n" + overrides), ClusterSettings.Defaults);
         return (RuntimeSettings.Read(config), ClusterSettings.Read(config));
     }
 
@@ -56,17 +57,18 @@ internal sealed class LocalCluster : IAsyncDisposable
 
     /// <summary>A client node's settings, dialling this server.</summary>
     public (RuntimeSettings Runtime, ClusterSettings Cluster) NodeSettings(string nodeOnly = "") =>
-        Settings(nodeOnly + "\n" + _overrides + $"\nfedactors.cluster.client.seed = \"{Server.Address}\"");
+        Settings(_overrides + "\n" + nodeOnly + $"\nfedactors.cluster.client.seed = \"{Server.Address}\"");
 
     /// <summary>Starts a server whose run waits for <paramref name="clients"/> clients.</summary>
     /// <param name="clients">How many clients the run waits for before its first round.</param>
     /// <param name="overrides">The run's settings, for the server and every node.</param>
     /// <param name="serverOnly">Settings of the server node alone.</param>
     /// <param name="onRound">The server's callback after every record.</param>
-    public static async Task<LocalCluster> StartAsync(int clients, string overrides = "", string serverOnly = "", Action<Core.Metrics.RoundRecord>? onRound = null)
+    /// <param name="initial">The initial global model; the tests' two-tensor one when null.</param>
+    public static async Task<LocalCluster> StartAsync(int clients, string overrides = "", string serverOnly = "", Action<Core.Metrics.RoundRecord>? onRound = null, Core.Tensors.Parameters? initial = null)
     {
-        var (runtime, cluster) = Settings(serverOnly + "\n" + overrides);
-        var setup = new SimulationSetup(Ids(0, clients), _ => throw new InvalidOperationException("the server trains nothing"), TestParameters.Filled(0), new FedAvg(), new MeanDistanceEvaluator(1));
+        var (runtime, cluster) = Settings(overrides + "\n" + serverOnly);
+        var setup = new SimulationSetup(Ids(0, clients), _ => throw new InvalidOperationException("the server trains nothing"), initial ?? TestParameters.Filled(0), new FedAvg(), new MeanDistanceEvaluator(1));
         return new LocalCluster(await ServerNode.StartAsync(runtime, cluster, setup, onRound), overrides);
     }
 
