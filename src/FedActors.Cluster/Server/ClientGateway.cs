@@ -35,6 +35,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly ClusterSettings _settings;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TransferAssembler _assembler = new();
+    private readonly SharedModels _models;
     private readonly Dictionary<Address, ClientNode> _nodes = [];
     private readonly Dictionary<ClientId, Address> _owners = [];
     private int _generation;
@@ -45,6 +46,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         _coordinator = coordinator;
         _layout = layout;
         _settings = settings;
+        _models = new SharedModels(settings.ChunkSize);
 
         Receive<NodeHello>(OnHello);
         Receive<Chunk>(OnChunk);
@@ -129,7 +131,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         foreach (var id in hello.Clients)
         {
             var name = $"{Uri.EscapeDataString(id.Value)}-{generation}";
-            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, hello.Link, _coordinator, _settings.ChunkSize), name);
+            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, hello.Link, _coordinator, _settings.ChunkSize, _models), name);
             _owners[id] = node;
         }
 

@@ -20,11 +20,13 @@ internal sealed class RemoteClient : ReceiveActor
     private readonly IActorRef _link;
     private readonly IActorRef _coordinator;
     private readonly int _chunkSize;
+    private readonly SharedModels _models;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private (RoundNumber Round, int Attempt, string Phase)? _pending;
 
-    public RemoteClient(ClientId id, Address node, IActorRef link, IActorRef coordinator, int chunkSize)
+    public RemoteClient(ClientId id, Address node, IActorRef link, IActorRef coordinator, int chunkSize, SharedModels models)
     {
+        _models = models;
         _id = id;
         _node = node;
         _link = link;
@@ -36,8 +38,9 @@ internal sealed class RemoteClient : ReceiveActor
         Receive<IFedActorsMessage>(ToClient);
     }
 
-    public static Props Props(ClientId id, Address node, IActorRef link, IActorRef coordinator, int chunkSize) =>
-        Akka.Actor.Props.Create(() => new RemoteClient(id, node, link, coordinator, chunkSize));
+    /// <summary>Props for the stand-in of <paramref name="id"/>; <paramref name="models"/> is the gateway's, shared by all its stand-ins.</summary>
+    public static Props Props(ClientId id, Address node, IActorRef link, IActorRef coordinator, int chunkSize, SharedModels models) =>
+        Akka.Actor.Props.Create(() => new RemoteClient(id, node, link, coordinator, chunkSize, models));
 
     private void FromClient(IFedActorsMessage message)
     {
@@ -68,7 +71,8 @@ internal sealed class RemoteClient : ReceiveActor
             EvaluateRequest r => (r.Round, r.Attempt, RoundCoordinator.EvaluatePhase),
             _ => _pending,
         };
-        foreach (var chunk in Chunking.Split(Context.System, _id, message, _chunkSize))
+        // The round's global model is encoded once, for all the clients it goes to.
+        foreach (var chunk in Chunking.SplitRequest(Context.System, _id, message, _chunkSize, _models))
         {
             _link.Tell(chunk);
         }

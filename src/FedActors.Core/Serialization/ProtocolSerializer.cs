@@ -83,13 +83,9 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     w.Write(m.Client.Value);
                     break;
                 case FitRequest m:
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
+                    WriteRequestHead(w, m.Round, m.Attempt);
                     WriteParameters(w, m.Global);
-                    WriteFitConfig(w, m.Config);
-                    w.Write(m.Seed);
-                    WriteTensorMap(w, m.Extras);
-                    w.Write(m.Timeout.Ticks);
+                    WriteFitRequestTail(w, m);
                     break;
                 case FitResult m:
                     w.Write(m.Client.Value);
@@ -103,8 +99,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     WriteScalarMap(w, m.Metrics);
                     break;
                 case EvaluateRequest m:
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
+                    WriteRequestHead(w, m.Round, m.Attempt);
                     WriteParameters(w, m.Global);
                     w.Write(m.Timeout.Ticks);
                     break;
@@ -185,6 +180,67 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         {
             throw new SerializationException($"FedActors protocol: {name} payload is malformed: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// A request that carries the global model, as the three parts of its payload: the bytes
+    /// before the model, the model, and the bytes after it, whose concatenation
+    /// (<paramref name="before"/>, <see cref="EncodeParameters"/> of <paramref name="global"/>,
+    /// <paramref name="after"/>) is exactly <see cref="ToBinary"/>'s. A layer that sends one model to
+    /// many clients encodes the model once per round and only the small parts per recipient.
+    /// </summary>
+    /// <returns>False for a message that carries no global model.</returns>
+    public static bool TrySplitAroundGlobal(object message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Parameters? global, out byte[] before, out byte[] after)
+    {
+        (global, before, after) = message switch
+        {
+            FitRequest m => (m.Global, Encode(w => WriteRequestHead(w, m.Round, m.Attempt), versioned: true), Encode(w => WriteFitRequestTail(w, m), versioned: false)),
+            EvaluateRequest m => (m.Global, Encode(w => WriteRequestHead(w, m.Round, m.Attempt), versioned: true), Encode(w => w.Write(m.Timeout.Ticks), versioned: false)),
+            _ => ((Parameters?)null, Array.Empty<byte>(), Array.Empty<byte>()),
+        };
+        return global is not null;
+    }
+
+    /// <summary>Parameters as they appear inside a payload: names and shapes, then the raw float32 values.</summary>
+    public static byte[] EncodeParameters(Parameters parameters)
+    {
+        using var stream = new MemoryStream((parameters.Length * sizeof(float)) + 1024);
+        using (var w = new BinaryWriter(stream))
+        {
+            WriteParameters(w, parameters);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static byte[] Encode(Action<BinaryWriter> write, bool versioned)
+    {
+        using var stream = new MemoryStream(64);
+        using (var w = new BinaryWriter(stream))
+        {
+            if (versioned)
+            {
+                w.Write(WireVersion);
+            }
+
+            write(w);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void WriteRequestHead(BinaryWriter w, RoundNumber round, int attempt)
+    {
+        w.Write(round.Value);
+        w.Write(attempt);
+    }
+
+    private static void WriteFitRequestTail(BinaryWriter w, FitRequest m)
+    {
+        WriteFitConfig(w, m.Config);
+        w.Write(m.Seed);
+        WriteTensorMap(w, m.Extras);
+        w.Write(m.Timeout.Ticks);
     }
 
     private static int EstimateSize(object obj) => obj switch
