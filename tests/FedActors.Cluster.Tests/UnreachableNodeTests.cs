@@ -78,4 +78,30 @@ public sealed class UnreachableNodeTests
         Assert.NotEmpty(later);
         Assert.All(later, r => Assert.Equal(LocalCluster.Ids(0, 6), r.Answered.ToArray()));
     }
+
+    [Fact]
+    public async Task AServerRestartedAtTheSameAddress_GetsTheRunningNodesClientsBack_WithoutRestartingThem()
+    {
+        // given a server whose run waits for two clients, a node hosting them, and the first run done
+        const string run = """
+            fedactors.run.rounds = 1
+            fedactors.server.min-available-clients = 2
+            fedactors.server.fraction-fit = 1.0
+            fedactors.server.min-fit-clients = 2
+            """;
+        await using var first = await LocalCluster.StartAsync(2, run);
+        var port = first.Server.Address.Port!.Value;
+        var node = first.AddNode(LocalCluster.Ids(0, 2));
+        Assert.True((await first.Server.Outcome.WaitAsync(Patience)).Succeeded);
+
+        // when that server stops (without telling the node) and a new one starts at its address
+        await first.Server.DisposeAsync();
+        await using var second = await LocalCluster.StartAsync(2, run, serverOnly: $"fedactors.cluster.server.port = {port}");
+        var outcome = await second.Server.Outcome.WaitAsync(Patience);
+
+        // then the running node's clients registered with the new server and trained its round
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.Equal(LocalCluster.Ids(0, 2), outcome.History.Single(r => r.Round.Value == 1).Answered.ToArray());
+        Assert.False(node.Outcome.IsCompleted);
+    }
 }

@@ -16,8 +16,9 @@ namespace FedActors.Cluster.Client;
 /// A client node's one way to the server, and what its <c>FederatedClient</c>s take for their
 /// coordinator. Outbound, everything goes through a ClusterClient to the server's receptionist and
 /// on to its gateway: the node only ever dials the seed address. It says hello (its wire version,
-/// its clients, its model's layout) until the server welcomes or refuses it, then relays its
-/// clients' registrations and replies as chunks. Inbound, the server's chunks arrive over the
+/// its clients, its model's layout) until the server welcomes or refuses it, and every
+/// hello-retry after that, so that a restarted server learns of it and its clients register again
+/// (Core's <see cref="UseCoordinator"/>); it relays its clients' registrations and replies as chunks. Inbound, the server's chunks arrive over the
 /// connection the node opened; they are reassembled and handed to their client, with this actor as
 /// the sender, so that the client's reply comes back here too.
 /// </summary>
@@ -36,6 +37,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private readonly TransferAssembler _assembler = new();
     private readonly Dictionary<ClientId, IActorRef> _local = [];
     private IActorRef _clusterClient = ActorRefs.Nobody;
+    private IActorRef _gateway = ActorRefs.Nobody;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -65,10 +67,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
     private void Connecting()
     {
-        Receive<SendHello>(_ => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout)));
+        Receive<SendHello>(_ => SayHello());
         Receive<NodeWelcome>(_ =>
         {
-            Timers.Cancel(HelloTimerKey);
+            _gateway = Sender;
             Timers.Cancel(ConnectTimerKey);
             _log.Info("Welcomed by the server at {Seed}: {Count} clients registering", _seed, _clients.Length);
             Become(Welcomed);
@@ -89,8 +91,21 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
     private void Welcomed()
     {
-        Receive<SendHello>(_ => { });
-        Receive<NodeWelcome>(_ => { });
+        // The hello goes on, so that a server that restarted (a new gateway at the same address)
+        // learns of this node; its welcome sends the clients to register with it.
+        Receive<SendHello>(_ => SayHello());
+        Receive<NodeWelcome>(_ =>
+        {
+            if (!Sender.Equals(_gateway))
+            {
+                _log.Info("The server at {Seed} restarted: its clients register with it again", _seed);
+                _gateway = Sender;
+                foreach (var client in _local.Values)
+                {
+                    client.Tell(new UseCoordinator(Self));
+                }
+            }
+        });
         Receive<ConnectTimeout>(_ => { });
         Receive<RegisterClient>(m =>
         {
@@ -114,6 +129,8 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             }
         });
     }
+
+    private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout));
 
     private void Send(ClientId client, IFedActorsMessage message)
     {

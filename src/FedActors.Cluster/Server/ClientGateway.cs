@@ -96,7 +96,8 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
 
         if (_nodes.TryGetValue(node, out var known) && known.Link.Equals(hello.Link))
         {
-            // A repeated hello: the welcome was lost, or is on its way.
+            // A repeated hello (a node says hello every hello-retry): it is here, and welcome.
+            Back(node, "it said hello");
             hello.Link.Tell(NodeWelcome.Instance);
             return;
         }
