@@ -9,11 +9,18 @@ internal static class CliApplication
 {
     /// <summary>Parses <paramref name="args"/> and runs the chosen command.</summary>
     /// <returns>The exit code (see <see cref="ExitCodes"/>).</returns>
-    public static async Task<int> RunAsync(string[] args, CliConsole console, ISimulationEngine engine, CancellationToken ct = default)
+    /// <param name="args">The command line.</param>
+    /// <param name="console">Where the commands write.</param>
+    /// <param name="engine">Runs simulations.</param>
+    /// <param name="serverEngine">Runs a server node's run; a <see cref="TorchSimulationEngine"/> over a <see cref="ClusterServerHost"/> when null.</param>
+    /// <param name="ct">Stops the command.</param>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, ISimulationEngine engine, ISimulationEngine? serverEngine = null, CancellationToken ct = default)
     {
         var root = new RootCommand("FedActors: federated learning on Akka.NET actors and TorchSharp.")
         {
             SimulateCommand.Create(console, engine),
+            ServerCommand.Create(console, serverEngine ?? new TorchSimulationEngine(new ClusterServerHost(console.Out).RunAsync)),
+            ClientCommand.Create(console),
             BenchmarkCommand.Create(console, engine),
             PrivacyCommand.Create(console),
         };

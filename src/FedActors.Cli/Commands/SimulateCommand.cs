@@ -13,12 +13,19 @@ namespace FedActors.Cli.Commands;
 internal static class SimulateCommand
 {
     /// <summary>A named option that overrides one configuration key.</summary>
-    private sealed record KeyOption(Option Option, Func<ParseResult, ConfigOverride?> Read);
+    internal sealed record KeyOption(Option Option, Func<ParseResult, ConfigOverride?> Read);
 
     /// <summary>Builds the command; its action runs <see cref="SimulationRun"/>.</summary>
-    public static Command Create(CliConsole console, ISimulationEngine engine)
+    public static Command Create(CliConsole console, ISimulationEngine engine) =>
+        Create(console, engine, "simulate", "Runs a federated-learning simulation: many virtual clients in this process.", []);
+
+    /// <summary>
+    /// Builds a command that runs a whole run as <c>simulate</c> does (the same options, progress
+    /// and outputs) on <paramref name="engine"/>: <c>simulate</c> itself, and <c>server</c>.
+    /// </summary>
+    public static Command Create(CliConsole console, ISimulationEngine engine, string name, string description, IReadOnlyList<KeyOption> extra)
     {
-        var configFile = new Option<string?>("--config") { Description = "HOCON file layered over the embedded defaults (hocon/reference.conf).", HelpName = "FILE" };
+        var configFile = new Option<string?>("--config") { Description = "HOCON file layered over the embedded defaults (hocon/reference*.conf); it may include others (include \"seed-example.conf\").", HelpName = "FILE" };
         var sets = new Option<string[]>("--set")
         {
             Description = "Sets any key, relative to 'fedactors.' (repeatable), e.g. --set server.round-timeout=30s; keys starting with 'akka.' are set as they are.",
@@ -57,9 +64,10 @@ internal static class SimulateCommand
             Number("--noise-multiplier", "privacy.central.noise-multiplier", "Central DP: z, the noise's standard deviation over the clip norm (> 0)."),
             Number("--clip", "privacy.central.clip", "Central DP: C, the L2 bound on each client's update (> 0; the initial C with adaptive clipping)."),
             Number("--epsilon-budget", "privacy.epsilon-budget", "Central DP: stop before the round that would take epsilon above this."),
+            .. extra,
         ];
 
-        var command = new Command("simulate", "Runs a federated-learning simulation: many virtual clients in this process.");
+        var command = new Command(name, description);
         command.Options.Add(configFile);
         foreach (var option in keyOptions)
         {
@@ -74,7 +82,7 @@ internal static class SimulateCommand
         {
             // --set first, then the named options, so that a named option wins over --set for the same key.
             var overrides = new List<ConfigOverride>();
-            var run = new SimulationRun(console, engine, plain: parsed.GetValue(plain));
+            var run = new SimulationRun(console, engine, plain: parsed.GetValue(plain), name);
             try
             {
                 overrides.AddRange((parsed.GetValue(sets) ?? []).Select(ConfigOverride.FromSetArgument));
@@ -90,7 +98,7 @@ internal static class SimulateCommand
         return command;
     }
 
-    private static KeyOption Whole(string name, string key, string description)
+    internal static KeyOption Whole(string name, string key, string description)
     {
         var option = new Option<int?>(name)
         {
@@ -101,7 +109,7 @@ internal static class SimulateCommand
         return new KeyOption(option, r => r.GetValue(option) is { } v ? new ConfigOverride(key, v.ToString(CultureInfo.InvariantCulture), $"{name} {v}") : null);
     }
 
-    private static KeyOption Number(string name, string key, string description)
+    internal static KeyOption Number(string name, string key, string description)
     {
         var option = new Option<double?>(name)
         {
@@ -112,7 +120,7 @@ internal static class SimulateCommand
         return new KeyOption(option, r => r.GetValue(option) is { } v ? new ConfigOverride(key, v.ToString("R", CultureInfo.InvariantCulture), $"{name} {v.ToString(CultureInfo.InvariantCulture)}") : null);
     }
 
-    private static KeyOption Text(string name, string key, string description, string helpName = "NAME")
+    internal static KeyOption Text(string name, string key, string description, string helpName = "NAME")
     {
         var option = new Option<string?>(name) { Description = $"{description} Sets fedactors.{key}.", HelpName = helpName };
         return new KeyOption(option, r => r.GetValue(option) is { } v ? new ConfigOverride(key, ConfigOverride.Quote(v), $"{name} {v}") : null);

@@ -15,7 +15,7 @@ namespace FedActors.Cli.Commands;
 /// the outputs only after success, print the final test accuracy. Errors become one message on
 /// stderr and an exit code, never a stack trace.
 /// </summary>
-internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine, bool plain)
+internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine, bool plain, string command = "simulate")
 {
     /// <summary>Runs the simulation described by the file and the command-line overrides, fresh or from a checkpoint.</summary>
     /// <returns>The exit code.</returns>
@@ -199,7 +199,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
     private static double PrivacyEpsilon(Core.Metrics.RoundRecord r) =>
         r.Metrics.TryGetValue(Core.Strategies.DpFedAvg.EpsilonMetric, out var e) ? e : r.Metrics[Core.Strategies.DpFedAvg.UnguaranteedEpsilonMetric];
 
-    private static string Header(SimulationSettings s, ConfigLayers layers)
+    private string Header(SimulationSettings s, ConfigLayers layers)
     {
         var source = layers.FilePath is null ? "embedded defaults" : layers.FilePath;
         if (layers.CommandLineOrigins.Count > 0)
@@ -209,7 +209,7 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
 
         var header = string.Create(
             CultureInfo.InvariantCulture,
-            $"FedActors simulate ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {(s.Server.Sampling == Core.Server.SamplingRule.FixedSize ? string.Empty : "Poisson-sampled, about ")}{s.SampledPerRound} clients per round, "
+            $"FedActors {command} ({source})\n  {s.Model}, {s.Clients} clients, {s.Scheme} partitioning, {s.Server.Rounds} rounds, {(s.Server.Sampling == Core.Server.SamplingRule.FixedSize ? string.Empty : "Poisson-sampled, about ")}{s.SampledPerRound} clients per round, "
             + $"{s.Server.Training.LocalEpochs} local epoch(s), batch {s.Server.Training.BatchSize}, lr {s.Server.Training.LearningRate}, parallelism {s.Parallelism}, seed {s.Server.Seed}");
         return s.CentralDp is not { } dp ? header : header + FormattableString.Invariant(
             $"\n  central DP ({s.Strategy.Name}): clip {dp.Clip}{(dp.Adaptive is null ? string.Empty : " (adaptive)")}, noise multiplier {dp.NoiseMultiplier}, q {dp.SamplingRate}, delta {dp.Delta}, {(dp.Accountant == Core.Privacy.AccountantKind.Rdp ? "rdp" : "pld")} accountant, noise {(dp.SecureNoise ? "secure (OS CSPRNG)" : "SEEDED-NON-PRIVATE: no guarantee")}{(dp.EpsilonBudget is { } b ? $", epsilon budget {b}" : string.Empty)}");

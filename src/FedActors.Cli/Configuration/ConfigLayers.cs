@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 using Akka.Configuration;
+using Akka.Configuration.Hocon;
 using FedActors.Core.Configuration;
 
 namespace FedActors.Cli.Configuration;
@@ -14,6 +15,7 @@ namespace FedActors.Cli.Configuration;
 internal sealed partial class ConfigLayers
 {
     private const string OptionsSource = "the command-line options";
+    private const int MaxIncludeDepth = 8;
     private readonly string? _filePath;
     private readonly Config _file;
     private readonly HoconOutline? _fileOutline;
@@ -53,7 +55,7 @@ internal sealed partial class ConfigLayers
         if (problems.Count > 0)
         {
             throw new UsageException(string.Join(Environment.NewLine, problems)
-                + Environment.NewLine + "hocon/reference.conf, reference.torch.conf and reference.simulation.conf list every key with its default.");
+                + Environment.NewLine + "hocon/reference.conf, reference.torch.conf, reference.simulation.conf and reference.cluster.conf list every key with its default.");
         }
 
         var layers = new ConfigLayers(filePath, file, outline, commandLine, overrides, Config.Empty);
@@ -120,19 +122,37 @@ internal sealed partial class ConfigLayers
 
     private static (Config Config, HoconOutline Outline) ReadFile(string path)
     {
-        string text;
+        var text = ReadText(path, includedBy: null);
+        var outline = Outline(text, $"{path}");
+        return (Parse(text, path, IncludesBeside(path, depth: 1)), outline);
+    }
+
+    private static string ReadText(string path, string? includedBy)
+    {
         try
         {
-            text = File.ReadAllText(path);
+            return File.ReadAllText(path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new UsageException($"cannot read the configuration file {path}: {e.Message}");
+            throw new UsageException($"cannot read the configuration file {path}{(includedBy is null ? string.Empty : $" (included by {includedBy})")}: {e.Message}");
+        }
+    }
+
+    // `include "other.conf"` names a file beside the including one (hocon/server.conf includes the
+    // run it serves). Keys set after the include win over the included file's.
+    private static Func<string, HoconRoot> IncludesBeside(string includer, int depth) => name =>
+    {
+        if (depth > MaxIncludeDepth)
+        {
+            throw new UsageException($"{includer} includes '{name}' more than {MaxIncludeDepth} files deep: is an include circular?");
         }
 
-        var outline = Outline(text, $"{path}");
-        return (Parse(text, path), outline);
-    }
+        var path = Path.Combine(Path.GetDirectoryName(includer) ?? string.Empty, name);
+        var text = ReadText(path, includer);
+        Outline(text, path);
+        return Parser.Parse(text, IncludesBeside(path, depth + 1));
+    };
 
     private static Config ParseOverrides(IReadOnlyList<ConfigOverride> overrides)
     {
@@ -160,11 +180,15 @@ internal sealed partial class ConfigLayers
         }
     }
 
-    private static Config Parse(string text, string source)
+    private static Config Parse(string text, string source, Func<string, HoconRoot>? includes = null)
     {
         try
         {
-            return ConfigurationFactory.ParseString(text);
+            return includes is null ? ConfigurationFactory.ParseString(text) : ConfigurationFactory.ParseString(text, includes);
+        }
+        catch (UsageException)
+        {
+            throw;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

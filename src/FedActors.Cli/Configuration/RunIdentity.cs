@@ -31,6 +31,9 @@ internal static class RunIdentity
         "fedactors.training-dispatcher",
         "fedactors.client.registration-retry",
         "fedactors.client.state",
+
+        // Where the nodes listen and how they talk: a cluster run is the simulation with the wire in between.
+        "fedactors.cluster",
     ];
 
     /// <summary>The identity of <paramref name="effective"/> (the merged configuration).</summary>

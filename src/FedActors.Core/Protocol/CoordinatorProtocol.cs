@@ -12,6 +12,16 @@ namespace FedActors.Core.Protocol;
 public sealed record UseCoordinator(IActorRef Coordinator) : INoSerializationVerificationNeeded;
 
 /// <summary>
+/// A transport layer's local stand-in registers a client that lives on another node: the sender
+/// (the stand-in, which the coordinator watches and sends that client's requests to) speaks for
+/// <paramref name="Client"/>, and a <see cref="NodeUnreachable"/> naming <paramref name="Node"/>
+/// drops it. Otherwise it is a <see cref="RegisterClient"/>. A stand-in, not the remote actor,
+/// because remote death watch quarantines a node it loses for good, and a client node cut off for
+/// a while must be able to come back.
+/// </summary>
+public sealed record RegisterClientOnNode(ClientId Client, Address Node) : INoSerializationVerificationNeeded;
+
+/// <summary>
 /// A node's clients cannot be reached (a transport layer's failure detector said so): the
 /// coordinator drops them from the phase in progress at once, instead of at its deadline, and
 /// samples none of them until <see cref="NodeReachable"/>.

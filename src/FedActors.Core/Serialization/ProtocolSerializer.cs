@@ -29,9 +29,12 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     private const string EvaluateResultManifest = "ER";
     private const string ClientFailedManifest = "CF";
 
-    // The first byte of every payload. A node of another wire version fails with a message
-    // saying so, instead of misreading the bytes; bump it with every change of the layout.
-    private const byte WireVersion = 2;
+    /// <summary>
+    /// The first byte of every payload. A node of another wire version fails with a message
+    /// saying so, instead of misreading the bytes; bump it with every change of the layout
+    /// (the cluster layer's messages included: a node announces it in its hello).
+    /// </summary>
+    public const byte WireVersion = 2;
 
     // Generous bounds that still stop a corrupt length from allocating gigabytes.
     private const int MaxTensors = 1 << 16;
@@ -80,13 +83,9 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     w.Write(m.Client.Value);
                     break;
                 case FitRequest m:
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
+                    WriteRequestHead(w, m.Round, m.Attempt);
                     WriteParameters(w, m.Global);
-                    WriteFitConfig(w, m.Config);
-                    w.Write(m.Seed);
-                    WriteTensorMap(w, m.Extras);
-                    w.Write(m.Timeout.Ticks);
+                    WriteFitRequestTail(w, m);
                     break;
                 case FitResult m:
                     w.Write(m.Client.Value);
@@ -100,8 +99,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     WriteScalarMap(w, m.Metrics);
                     break;
                 case EvaluateRequest m:
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
+                    WriteRequestHead(w, m.Round, m.Attempt);
                     WriteParameters(w, m.Global);
                     w.Write(m.Timeout.Ticks);
                     break;
@@ -184,6 +182,67 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         }
     }
 
+    /// <summary>
+    /// A request that carries the global model, as the three parts of its payload: the bytes
+    /// before the model, the model, and the bytes after it, whose concatenation
+    /// (<paramref name="before"/>, <see cref="EncodeParameters"/> of <paramref name="global"/>,
+    /// <paramref name="after"/>) is exactly <see cref="ToBinary"/>'s. A layer that sends one model to
+    /// many clients encodes the model once per round and only the small parts per recipient.
+    /// </summary>
+    /// <returns>False for a message that carries no global model.</returns>
+    public static bool TrySplitAroundGlobal(object message, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Parameters? global, out byte[] before, out byte[] after)
+    {
+        (global, before, after) = message switch
+        {
+            FitRequest m => (m.Global, Encode(w => WriteRequestHead(w, m.Round, m.Attempt), versioned: true), Encode(w => WriteFitRequestTail(w, m), versioned: false)),
+            EvaluateRequest m => (m.Global, Encode(w => WriteRequestHead(w, m.Round, m.Attempt), versioned: true), Encode(w => w.Write(m.Timeout.Ticks), versioned: false)),
+            _ => ((Parameters?)null, Array.Empty<byte>(), Array.Empty<byte>()),
+        };
+        return global is not null;
+    }
+
+    /// <summary>Parameters as they appear inside a payload: names and shapes, then the raw float32 values.</summary>
+    public static byte[] EncodeParameters(Parameters parameters)
+    {
+        using var stream = new MemoryStream((parameters.Length * sizeof(float)) + 1024);
+        using (var w = new BinaryWriter(stream))
+        {
+            WriteParameters(w, parameters);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static byte[] Encode(Action<BinaryWriter> write, bool versioned)
+    {
+        using var stream = new MemoryStream(64);
+        using (var w = new BinaryWriter(stream))
+        {
+            if (versioned)
+            {
+                w.Write(WireVersion);
+            }
+
+            write(w);
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void WriteRequestHead(BinaryWriter w, RoundNumber round, int attempt)
+    {
+        w.Write(round.Value);
+        w.Write(attempt);
+    }
+
+    private static void WriteFitRequestTail(BinaryWriter w, FitRequest m)
+    {
+        WriteFitConfig(w, m.Config);
+        w.Write(m.Seed);
+        WriteTensorMap(w, m.Extras);
+        w.Write(m.Timeout.Ticks);
+    }
+
     private static int EstimateSize(object obj) => obj switch
     {
         FitRequest m => (m.Global.Length * sizeof(float)) + 1024,
@@ -196,7 +255,29 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
 
     private static void WriteParameters(BinaryWriter w, Parameters p)
     {
-        var tensors = p.Layout.Tensors;
+        WriteLayout(w, p.Layout);
+        w.Write(MemoryMarshal.AsBytes(p.Values));
+    }
+
+    private static Parameters ReadParameters(BinaryReader r)
+    {
+        var layout = ReadLayout(r);
+        var remaining = r.BaseStream.Length - r.BaseStream.Position;
+        if ((long)layout.TotalLength * sizeof(float) > remaining)
+        {
+            throw new EndOfStreamException();
+        }
+
+        // Pooled: an update that crossed the wire goes back to the pool once the coordinator has aggregated it.
+        var values = ParameterBufferPool.Shared.Rent(layout.TotalLength);
+        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
+        return Parameters.WrapPooled(layout, values, ParameterBufferPool.Shared);
+    }
+
+    /// <summary>Writes a layout's tensor names and shapes, as parameters do before their values; for the layers that describe a model on the wire.</summary>
+    public static void WriteLayout(BinaryWriter w, ParameterLayout layout)
+    {
+        var tensors = layout.Tensors;
         w.Write(tensors.Length);
         foreach (var t in tensors)
         {
@@ -207,11 +288,13 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                 w.Write(d);
             }
         }
-
-        w.Write(MemoryMarshal.AsBytes(p.Values));
     }
 
-    private static Parameters ReadParameters(BinaryReader r)
+    /// <summary>Reads what <see cref="WriteLayout"/> wrote, within the same bounds as parameters.</summary>
+    /// <exception cref="EndOfStreamException">The bytes end before the layout does.</exception>
+    /// <exception cref="InvalidDataException">A count is out of bounds.</exception>
+    /// <exception cref="ArgumentException">The layout is inconsistent (a duplicate name, a negative dimension).</exception>
+    public static ParameterLayout ReadLayout(BinaryReader r)
     {
         var count = ReadCount(r, MaxTensors, "tensor count");
         var specs = new TensorSpec[count];
@@ -228,17 +311,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             specs[i] = new TensorSpec(tensorName, shape.MoveToImmutable());
         }
 
-        var layout = new ParameterLayout(specs);
-        var remaining = r.BaseStream.Length - r.BaseStream.Position;
-        if ((long)layout.TotalLength * sizeof(float) > remaining)
-        {
-            throw new EndOfStreamException();
-        }
-
-        // Pooled: an update that crossed the wire goes back to the pool once the coordinator has aggregated it.
-        var values = ParameterBufferPool.Shared.Rent(layout.TotalLength);
-        r.BaseStream.ReadExactly(MemoryMarshal.AsBytes(values.AsSpan()));
-        return Parameters.WrapPooled(layout, values, ParameterBufferPool.Shared);
+        return new ParameterLayout(specs);
     }
 
     private static void WriteFitConfig(BinaryWriter w, FitConfig c)

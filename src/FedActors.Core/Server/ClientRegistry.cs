@@ -6,13 +6,16 @@ namespace FedActors.Core.Server;
 /// <summary>
 /// The coordinator's view of its clients: which actor speaks for each id now, and which nodes
 /// a transport layer reported unreachable. Clients are known by their <see cref="ClientId"/>;
-/// an actor reference is only how to reach one now, and the newest registration wins.
+/// an actor reference is only how to reach one now, and the newest registration wins. A
+/// client's node is its actor's address, unless the registration named another: a transport
+/// layer's local stand-in for a remote client lives here but speaks for a client on that node.
 /// </summary>
 internal sealed class ClientRegistry
 {
     private readonly Dictionary<ClientId, IActorRef> _actors = [];
     private readonly OrderedClientIds _ordered = new();
     private readonly Dictionary<IActorRef, ClientId> _ids = [];
+    private readonly Dictionary<ClientId, Address> _nodes = [];
     private readonly HashSet<Address> _unreachable = [];
 
     /// <summary>Registered clients, reachable or not.</summary>
@@ -25,7 +28,7 @@ internal sealed class ClientRegistry
     /// </summary>
     public IEnumerable<ClientId> Reachable => _unreachable.Count == 0
         ? _ordered
-        : _ordered.Where(id => !_unreachable.Contains(_actors[id].Path.Address));
+        : _ordered.Where(id => !_unreachable.Contains(_nodes[id]));
 
     /// <summary>How many clients a round could sample now.</summary>
     public int ReachableCount => _unreachable.Count == 0 ? _actors.Count : Reachable.Count();
@@ -33,9 +36,10 @@ internal sealed class ClientRegistry
     /// <summary>The actor that speaks for <paramref name="client"/>.</summary>
     public IActorRef ActorOf(ClientId client) => _actors[client];
 
-    /// <summary>Records that <paramref name="actor"/> speaks for <paramref name="client"/>; returns the actor it replaces, if another.</summary>
-    public IActorRef? Register(ClientId client, IActorRef actor)
+    /// <summary>Records that <paramref name="actor"/> speaks for <paramref name="client"/>, on <paramref name="node"/> (the actor's own address when null); returns the actor it replaces, if another.</summary>
+    public IActorRef? Register(ClientId client, IActorRef actor, Address? node = null)
     {
+        _nodes[client] = node ?? actor.Path.Address;
         IActorRef? replaced = null;
         if (_actors.TryGetValue(client, out var previous))
         {
@@ -57,6 +61,7 @@ internal sealed class ClientRegistry
         {
             _actors.Remove(earlierId);
             _ordered.Remove(earlierId);
+            _nodes.Remove(earlierId);
         }
 
         _actors[client] = actor;
@@ -74,6 +79,7 @@ internal sealed class ClientRegistry
 
         _actors.Remove(client);
         _ordered.Remove(client);
+        _nodes.Remove(client);
         return client;
     }
 
@@ -84,7 +90,7 @@ internal sealed class ClientRegistry
     public IReadOnlyList<ClientId> MarkUnreachable(Address node)
     {
         _unreachable.Add(node);
-        return [.. _actors.Where(a => a.Value.Path.Address.Equals(node)).Select(a => a.Key).Order()];
+        return [.. _actors.Where(a => _nodes[a.Key].Equals(node)).Select(a => a.Key).Order()];
     }
 
     /// <summary>Marks a node reachable again.</summary>

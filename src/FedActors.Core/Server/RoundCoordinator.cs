@@ -133,7 +133,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         {
             Receive<RegisterClient>(m =>
             {
-                Register(m, phase: null);
+                Register(m.Client, node: null, phase: null);
+                StartWhenEnough(round, attempt);
+            });
+            Receive<RegisterClientOnNode>(m =>
+            {
+                Register(m.Client, m.Node, phase: null);
                 StartWhenEnough(round, attempt);
             });
             Receive<NodeReachable>(m =>
@@ -421,7 +426,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             });
             Receive<RegisterClient>(m =>
             {
-                Register(m, phase);
+                Register(m.Client, node: null, phase);
+                ContinueIfDone();
+            });
+            Receive<RegisterClientOnNode>(m =>
+            {
+                Register(m.Client, m.Node, phase);
                 ContinueIfDone();
             });
             ReceiveOutsidePhases();
@@ -714,7 +724,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     {
         Become(() =>
         {
-            Receive<RegisterClient>(m => Register(m, phase: null));
+            Receive<RegisterClient>(m => Register(m.Client, node: null, phase: null));
+            Receive<RegisterClientOnNode>(m => Register(m.Client, m.Node, phase: null));
             ReceiveOutsidePhases();
         });
     }
@@ -723,7 +734,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     // still count for the next phase, and nobody is pending.
     private void ReceiveBetweenPhases()
     {
-        Receive<RegisterClient>(m => Register(m, phase: null));
+        Receive<RegisterClient>(m => Register(m.Client, node: null, phase: null));
+        Receive<RegisterClientOnNode>(m => Register(m.Client, m.Node, phase: null));
         ReceiveOutsidePhases();
     }
 
@@ -777,25 +789,25 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         return taken;
     }
 
-    private void Register(RegisterClient message, PhaseRun? phase)
+    private void Register(ClientId client, Address? node, PhaseRun? phase)
     {
-        Sender.Tell(new ClientRegistered(message.Client));
-        var replaced = _clients.Register(message.Client, Sender);
+        Sender.Tell(new ClientRegistered(client));
+        var replaced = _clients.Register(client, Sender, node);
         if (replaced is not null)
         {
             // The same client from a new actor (a restart, a reconnect): the newest wins, and a
             // request the old actor was working on will never be answered by the new one.
             Context.Unwatch(replaced);
-            if (phase is not null && phase.Drop(message.Client, DropReason.Reregistered, "it registered again from a new actor while its request was pending"))
+            if (phase is not null && phase.Drop(client, DropReason.Reregistered, "it registered again from a new actor while its request was pending"))
             {
-                LogDrop(phase.Round, phase.Spec.Name, message.Client, DropReason.Reregistered, "registered again from a new actor");
+                LogDrop(phase.Round, phase.Spec.Name, client, DropReason.Reregistered, "registered again from a new actor");
             }
         }
 
         Context.Watch(Sender);
         if (_settings.LogVerbose)
         {
-            _log.Info("Client {Client} registered ({Registered} in all)", message.Client, _clients.Count);
+            _log.Info("Client {Client} registered ({Registered} in all)", client, _clients.Count);
         }
     }
 

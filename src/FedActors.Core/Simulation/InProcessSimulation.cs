@@ -1,7 +1,5 @@
-using System.Collections.Immutable;
 using Akka.Actor;
 using Akka.Configuration;
-using FedActors.Core.Checkpoints;
 using FedActors.Core.Client;
 using FedActors.Core.Configuration;
 using FedActors.Core.Metrics;
@@ -53,21 +51,12 @@ public static class InProcessSimulation
             }
         }
 
-        var identity = setup.RunIdentity ?? ImmutableSortedDictionary<string, string>.Empty;
-        Action<RunCheckpoint>? save = setup.Checkpoints is { } folder
-            ? server => folder.Save(new Checkpoint(server, store.Snapshot(server.Round), identity))
-            : null;
-        var start = new RunStart(setup.InitialParameters, setup.Clients.Count, setup.Resume?.Server, save);
-
-        var outcome = new TaskCompletionSource<RunOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var system = ActorSystem.Create("fedactors-simulation", settings.Config);
         try
         {
-            await using var cancel = cancellationToken.Register(() => outcome.TrySetCanceled(cancellationToken));
-            var listener = system.ActorOf(RunListener.Props(outcome, onRound), "run-listener");
-            var coordinator = system.ActorOf(RoundCoordinator.Props(settings.Server, setup.Strategy, setup.CentralEvaluator, listener, start), "coordinator");
-            system.ActorOf(ClientSupervisor.Props(settings.Clients, coordinator, setup.Clients, setup.TrainerFactory, store), "clients");
-            return await outcome.Task.ConfigureAwait(false);
+            var run = CoordinatorRun.Start(system, settings.Server, setup, store, onRound);
+            system.ActorOf(ClientSupervisor.Props(settings.Clients, run.Coordinator, setup.Clients, setup.TrainerFactory, store), "clients");
+            return await run.Outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -135,4 +135,23 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
 
     private static string Render(ImmutableSortedDictionary<string, Parameters> map) =>
         string.Join("&", map.Select(kv => kv.Key + ":" + Render(kv.Value)));
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void ARequest_SplitAroundItsGlobalModel_ConcatenatesToItsPayload(IFedActorsMessage message)
+    {
+        // given a protocol message and the payload the serializer gives it
+        var serializer = (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);
+        var payload = serializer.ToBinary(message);
+
+        // when it is split around its global model
+        var split = ProtocolSerializer.TrySplitAroundGlobal(message, out var global, out var before, out var after);
+
+        // then a request's parts, the model encoded on its own between them, are its payload byte for byte; other messages do not split
+        Assert.Equal(message is FitRequest or EvaluateRequest, split);
+        if (split)
+        {
+            Assert.Equal(payload, before.Concat(ProtocolSerializer.EncodeParameters(global!)).Concat(after).ToArray());
+        }
+    }
 }

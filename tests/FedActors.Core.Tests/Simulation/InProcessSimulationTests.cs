@@ -187,9 +187,7 @@ public sealed class InProcessSimulationTests
 
     private static int[] Bits(RunOutcome outcome) => TestParameters.Bits(outcome.FinalParameters!);
 
-    // Records hold ImmutableArrays, whose equality is by reference: compare their JSON instead.
-    private static List<string> Comparable(IEnumerable<RoundRecord> history) =>
-        history.Select(r => JsonSerializer.Serialize(r.WithoutTimings())).ToList();
+    private static List<string> Comparable(IEnumerable<RoundRecord> history) => Records.Comparable(history);
 
     // A killed process's trainer: what it trains after lastRound is NaN, which the coordinator rejects.
     private sealed class UnusableAfter(int lastRound, ITrainer inner) : ITrainer

@@ -1,0 +1,73 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using FedActors.Cluster.Configuration;
+using FedActors.Core.Client;
+using FedActors.Core.Configuration;
+using FedActors.Core.Protocol;
+using FedActors.Core.Tensors;
+using FedActors.Core.Training;
+
+namespace FedActors.Cluster.Client;
+
+/// <summary>
+/// A client node: an actor system outside the server's cluster that hosts some of a run's clients
+/// over data it owns, with a <see cref="ServerLink"/> for their coordinator. The clients are Core's
+/// own <see cref="FederatedClient"/>s under Core's supervisor, as in a simulation.
+/// </summary>
+public static class ClientNode
+{
+    /// <summary>The link's actor name.</summary>
+    public const string LinkName = "server-link";
+
+    /// <summary>Starts a client node and returns once it is listening.</summary>
+    /// <param name="settings">Core's settings and the run's configuration (the clients' part of it is used).</param>
+    /// <param name="cluster">The cluster layer's settings; its seed is the server to dial.</param>
+    /// <param name="clients">The ids of the clients this node hosts.</param>
+    /// <param name="trainerFactory">Creates a trainer for one of them, over this node's data.</param>
+    /// <param name="layout">The layout of the model the trainers expect, which the server checks.</param>
+    /// <exception cref="Akka.Configuration.ConfigurationException">The seed is missing or malformed.</exception>
+    public static ClientNodeHandle Start(RuntimeSettings settings, ClusterSettings cluster, IReadOnlyList<ClientId> clients, Func<ClientId, ITrainer> trainerFactory, ParameterLayout layout)
+    {
+        var seed = cluster.SeedAddress();
+        if (clients.Count == 0)
+        {
+            throw new ArgumentException("a client node needs at least one client", nameof(clients));
+        }
+
+        var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Client(cluster, seed, settings.Config));
+        var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
+        var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var link = system.ActorOf(ServerLink.Props(cluster, seed, [.. clients], layout, outcome), LinkName);
+        system.ActorOf(ClientSupervisor.Props(settings.Clients, link, clients, trainerFactory, store), "clients");
+        return new ClientNodeHandle(system, store, outcome.Task);
+    }
+}
+
+/// <summary>A running client node.</summary>
+public sealed class ClientNodeHandle : IAsyncDisposable
+{
+    private readonly ClientStateStore _store;
+
+    internal ClientNodeHandle(ActorSystem system, ClientStateStore store, Task<ClientNodeOutcome> outcome)
+    {
+        System = system;
+        _store = store;
+        Outcome = outcome;
+    }
+
+    /// <summary>The node's actor system.</summary>
+    public ActorSystem System { get; }
+
+    /// <summary>The node's address, as the server knows it.</summary>
+    public Address Address => ((ExtendedActorSystem)System).Provider.DefaultAddress;
+
+    /// <summary>Completes when the server ends the run or refuses the node, or the node cannot reach it.</summary>
+    public Task<ClientNodeOutcome> Outcome { get; }
+
+    /// <summary>Leaves: terminates the node's actor system.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await System.Terminate().ConfigureAwait(false);
+        _store.Dispose();
+    }
+}

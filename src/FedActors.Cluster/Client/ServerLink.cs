@@ -1,0 +1,195 @@
+using System.Collections.Immutable;
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Akka.Event;
+using FedActors.Cluster.Configuration;
+using FedActors.Cluster.Protocol;
+using FedActors.Cluster.Transfers;
+using FedActors.Core.Protocol;
+using FedActors.Core.Serialization;
+using FedActors.Core.Tensors;
+
+namespace FedActors.Cluster.Client;
+
+/// <summary>
+/// A client node's one way to the server, and what its <c>FederatedClient</c>s take for their
+/// coordinator. Outbound, everything goes through a ClusterClient to the server's receptionist and
+/// on to its gateway: the node only ever dials the seed address. It says hello (its wire version,
+/// its clients, its model's layout) until the server welcomes or refuses it, and every
+/// hello-retry after that, so that a restarted server learns of it and its clients register again
+/// (Core's <see cref="UseCoordinator"/>); it relays its clients' registrations and replies as chunks. Inbound, the server's chunks arrive over the
+/// connection the node opened; they are reassembled and handed to their client, with this actor as
+/// the sender, so that the client's reply comes back here too.
+/// </summary>
+internal sealed class ServerLink : ReceiveActor, IWithTimers
+{
+    private const string HelloTimerKey = "hello";
+    private const string ConnectTimerKey = "connect-timeout";
+    private const string ExpiryTimerKey = "transfer-expiry";
+
+    private readonly ClusterSettings _settings;
+    private readonly Address _seed;
+    private readonly ImmutableArray<ClientId> _clients;
+    private readonly ParameterLayout _layout;
+    private readonly TaskCompletionSource<ClientNodeOutcome> _outcome;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TransferAssembler _assembler = new();
+    private readonly Dictionary<ClientId, IActorRef> _local = [];
+    private IActorRef _clusterClient = ActorRefs.Nobody;
+    private IActorRef _gateway = ActorRefs.Nobody;
+
+    public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
+    {
+        _settings = settings;
+        _seed = seed;
+        _clients = clients;
+        _layout = layout;
+        _outcome = outcome;
+        Connecting();
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome) =>
+        Akka.Actor.Props.Create(() => new ServerLink(settings, seed, clients, layout, outcome));
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        _clusterClient = Context.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(Context.System)), "cluster-client");
+        Timers.StartPeriodicTimer(HelloTimerKey, SendHello.Instance, TimeSpan.Zero, _settings.HelloRetry);
+        Timers.StartSingleTimer(ConnectTimerKey, ConnectTimeout.Instance, _settings.ConnectTimeout);
+        var every = TimeSpan.FromTicks(Math.Max(_settings.TransferTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
+        Timers.StartPeriodicTimer(ExpiryTimerKey, ExpireTransfers.Instance, every);
+    }
+
+    private void Connecting()
+    {
+        Receive<SendHello>(_ => SayHello());
+        Receive<NodeWelcome>(_ =>
+        {
+            _gateway = Sender;
+            Timers.Cancel(ConnectTimerKey);
+            _log.Info("Welcomed by the server at {Seed}: {Count} clients registering", _seed, _clients.Length);
+            Become(Welcomed);
+
+            // Registrations that came before the welcome go at once, rather than at the clients' next retry.
+            foreach (var id in _local.Keys)
+            {
+                Send(id, new RegisterClient(id));
+            }
+        });
+        Receive<ConnectTimeout>(_ => End(new ClientNodeOutcome(false,
+            $"the server at {_seed} did not answer within {_settings.ConnectTimeout} ('fedactors.cluster.client.connect-timeout'): is it running, is the seed address right, and is its port open to this machine?")));
+
+        // Clients register from their start; they are remembered, and relayed once welcomed.
+        Receive<RegisterClient>(m => _local[m.Client] = Sender);
+        Common();
+    }
+
+    private void Welcomed()
+    {
+        // The hello goes on, so that a server that restarted (a new gateway at the same address)
+        // learns of this node; its welcome sends the clients to register with it.
+        Receive<SendHello>(_ => SayHello());
+        Receive<NodeWelcome>(_ =>
+        {
+            if (!Sender.Equals(_gateway))
+            {
+                _log.Info("The server at {Seed} restarted: its clients register with it again", _seed);
+                _gateway = Sender;
+                foreach (var client in _local.Values)
+                {
+                    client.Tell(new UseCoordinator(Self));
+                }
+            }
+        });
+        Receive<ConnectTimeout>(_ => { });
+        Receive<RegisterClient>(m =>
+        {
+            _local[m.Client] = Sender;
+            Send(m.Client, m);
+        });
+        Receive<IPhaseReply>(m => Send(m.Client, m));
+        Receive<RunEnded>(m => End(new ClientNodeOutcome(m.Succeeded, m.Succeeded ? $"the server's run is over: {m.Detail}" : $"the server's run failed: {m.Detail}")));
+        Common();
+    }
+
+    private void Common()
+    {
+        Receive<Chunk>(OnChunk);
+        Receive<NodeRefused>(m => End(new ClientNodeOutcome(false, $"the server at {_seed} refused this node: {m.Reason}")));
+        Receive<ExpireTransfers>(_ =>
+        {
+            foreach (var broken in _assembler.Expire(DateTime.UtcNow, _settings.TransferTimeout))
+            {
+                _log.Error("A message from the server for client {Client} is lost: transfer {Transfer} {Reason}", broken.Client, broken.Transfer, broken.Reason);
+            }
+        });
+    }
+
+    private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout));
+
+    private void Send(ClientId client, IFedActorsMessage message)
+    {
+        foreach (var chunk in Chunking.Split(Context.System, client, message, _settings.ChunkSize))
+        {
+            ToServer(chunk);
+        }
+    }
+
+    private void ToServer(INodeMessage message) => _clusterClient.Tell(new ClusterClient.Send(NodeConfig.GatewayPath, message, localAffinity: false));
+
+    private void OnChunk(Chunk chunk)
+    {
+        switch (_assembler.Add(chunk, DateTime.UtcNow))
+        {
+            case TransferCompleted done when _local.TryGetValue(done.Client, out var client):
+                try
+                {
+                    client.Tell(Chunking.Read(Context.System, done.Manifest, done.Bytes));
+                }
+                catch (SerializationException e)
+                {
+                    _log.Error("A message from the server for client {Client} is unreadable and dropped: {Reason}", done.Client, e.Message);
+                }
+
+                break;
+            case TransferCompleted done:
+                _log.Warning("The server sent a message for client {Client}, which this node does not host", done.Client);
+                break;
+            case TransferBroken broken:
+                _log.Error("A message from the server for client {Client} is lost: transfer {Transfer} is broken: {Reason}", broken.Client, broken.Transfer, broken.Reason);
+                break;
+        }
+    }
+
+    private void End(ClientNodeOutcome outcome)
+    {
+        if (!outcome.Succeeded)
+        {
+            _log.Error("{Reason}", outcome.Detail);
+        }
+
+        _outcome.TrySetResult(outcome);
+        Timers.CancelAll();
+        Become(() => Receive<object>(_ => { }));
+    }
+
+    private sealed record SendHello : INoSerializationVerificationNeeded
+    {
+        public static readonly SendHello Instance = new();
+    }
+
+    private sealed record ConnectTimeout : INoSerializationVerificationNeeded
+    {
+        public static readonly ConnectTimeout Instance = new();
+    }
+
+    private sealed record ExpireTransfers : INoSerializationVerificationNeeded
+    {
+        public static readonly ExpireTransfers Instance = new();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using FedActors.Core.Protocol;
+using FedActors.Core.Tensors;
+
+namespace FedActors.Cluster.Protocol;
+
+// Messages between a client node's ServerLink and the server's ClientGateway. A client node
+// reaches the gateway only through Akka's ClusterClient and the server's receptionist; the
+// server answers straight to the node's link, over the connection the node opened.
+
+/// <summary>
+/// A client node's handshake, repeated until answered: its wire version, where the server should
+/// send its clients' messages, the clients it hosts and the model layout its trainers expect.
+/// The wire version and the link come first and keep their layout in every version, so that a
+/// server of another version can still name the node and refuse it.
+/// </summary>
+/// <param name="WireVersion">The node's <see cref="Core.Serialization.ProtocolSerializer.WireVersion"/>.</param>
+/// <param name="Link">The node's <c>ServerLink</c>.</param>
+/// <param name="Clients">The ids of the clients the node hosts.</param>
+/// <param name="Layout">The parameter layout of the node's model; null when the hello is of another wire version and was not read further.</param>
+public sealed record NodeHello(int WireVersion, IActorRef Link, ImmutableArray<ClientId> Clients, ParameterLayout? Layout) : INodeMessage;
+
+/// <summary>The server accepts a node: its clients' registrations follow.</summary>
+public sealed record NodeWelcome : INodeMessage
+{
+    /// <summary>The one instance.</summary>
+    public static readonly NodeWelcome Instance = new();
+}
+
+/// <summary>
+/// The server refuses a node, or some of its clients, and says why (another wire version, another
+/// model, a client id that a live node already holds). Its layout is the same in every wire version.
+/// </summary>
+/// <param name="Reason">What the operator has to fix, naming the node, the version or the ids.</param>
+public sealed record NodeRefused(string Reason) : INodeMessage;
+
+/// <summary>The server's run is over: the node's clients have nothing more to do.</summary>
+/// <param name="Succeeded">True when every round completed.</param>
+/// <param name="Detail">The failure's reason, or a short summary.</param>
+public sealed record RunEnded(bool Succeeded, string Detail) : INodeMessage;
+
+/// <summary>
+/// One piece of a protocol message (a <see cref="IFedActorsMessage"/> serialized by the protocol's
+/// serializer) to or from one client. Every message between the nodes travels as chunks, one
+/// for a small message, so that no message is larger than a frame.
+/// </summary>
+/// <param name="Transfer">Identifies the message all the chunks belong to.</param>
+/// <param name="Client">The client the message is from or for.</param>
+/// <param name="Manifest">The protocol serializer's manifest of the whole message.</param>
+/// <param name="Index">This chunk's position, from 0.</param>
+/// <param name="Count">How many chunks the message has (at least 1).</param>
+/// <param name="Checksum">The CRC-32 of <paramref name="Data"/>, computed by the sender.</param>
+/// <param name="Data">This chunk's bytes of the serialized message.</param>
+public sealed record Chunk(Guid Transfer, ClientId Client, string Manifest, int Index, int Count, uint Checksum, ReadOnlyMemory<byte> Data) : INodeMessage;

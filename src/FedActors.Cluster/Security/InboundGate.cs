@@ -1,0 +1,138 @@
+using Akka.Actor;
+using Akka.Event;
+using Akka.Remote.Transport;
+using Google.Protobuf;
+
+namespace FedActors.Cluster.Security;
+
+/// <summary>
+/// Akka.Remote transport adapter that puts <see cref="InboundPolicy"/> in front of a server node:
+/// every inbound protocol frame is checked before Akka decodes it, and a refused one is dropped
+/// and logged with the node it came from. Configured on server nodes as
+/// <c>akka.remote.dot-netty.tcp.applied-adapters</c> (NodeConfig). It is scheme-transparent, so
+/// addresses stay <c>akka.tcp://...</c>.
+/// <para>
+/// A server node is the only member of its cluster today, so every remote node is a client node
+/// and every frame is checked. Server nodes that peer with each other (failover) will need their
+/// frames let through, once nodes prove who they are (mutual TLS).
+/// </para>
+/// </summary>
+internal sealed class InboundGate : Akka.Remote.Transport.Transport
+{
+    private readonly Akka.Remote.Transport.Transport _wrapped;
+    private readonly ILoggingAdapter _log;
+
+    public InboundGate(Akka.Remote.Transport.Transport wrapped, ExtendedActorSystem system)
+    {
+        _wrapped = wrapped;
+        System = system;
+        Config = wrapped.Config;
+        _log = Logging.GetLogger(system, "fedactors.inbound-gate");
+    }
+
+    /// <inheritdoc />
+    public override string SchemeIdentifier
+    {
+        get => _wrapped.SchemeIdentifier;
+        protected set { }
+    }
+
+    /// <inheritdoc />
+    public override long MaximumPayloadBytes
+    {
+        get => _wrapped.MaximumPayloadBytes;
+        protected set { }
+    }
+
+    /// <inheritdoc />
+    public override async Task<(Address, TaskCompletionSource<IAssociationEventListener>)> Listen()
+    {
+        var (address, wrappedListener) = await _wrapped.Listen().ConfigureAwait(false);
+
+        // Whoever listens on us hands its listener to this source; the wrapped transport gets ours in front of it.
+        var upstream = new TaskCompletionSource<IAssociationEventListener>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _ = upstream.Task.ContinueWith(
+            t => wrappedListener.TrySetResult(new GatedListener(t.Result, this)),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+            TaskScheduler.Default);
+        return (address, upstream);
+    }
+
+    /// <inheritdoc />
+    public override bool IsResponsibleFor(Address remote) => _wrapped.IsResponsibleFor(remote);
+
+    /// <inheritdoc />
+    public override async Task<AssociationHandle> Associate(Address remoteAddress) =>
+        new GatedHandle(await _wrapped.Associate(remoteAddress).ConfigureAwait(false), this);
+
+    /// <inheritdoc />
+    public override Task<bool> Shutdown() => _wrapped.Shutdown();
+
+    /// <inheritdoc />
+    public override Task<bool> ManagementCommand(object message) => _wrapped.ManagementCommand(message);
+
+    /// <summary>True when the frame may go on; logs the refusal otherwise.</summary>
+    internal bool Admits(ByteString frame, Address from)
+    {
+        if (InboundPolicy.Refusal(frame) is not { } why)
+        {
+            return true;
+        }
+
+        _log.Warning("Dropped {Why} from {From}, which is not a member of the server's cluster", why, from);
+        return false;
+    }
+
+    private sealed class GatedListener(IAssociationEventListener upstream, InboundGate gate) : IAssociationEventListener
+    {
+        public void Notify(IAssociationEvent ev) =>
+            upstream.Notify(ev is InboundAssociation inbound ? new InboundAssociation(new GatedHandle(inbound.Association, gate)) : ev);
+    }
+
+    private sealed class GatedHandle : AssociationHandle
+    {
+        private readonly AssociationHandle _wrapped;
+
+        public GatedHandle(AssociationHandle wrapped, InboundGate gate)
+            : base(wrapped.LocalAddress, wrapped.RemoteAddress)
+        {
+            _wrapped = wrapped;
+            _ = ReadHandlerSource.Task.ContinueWith(
+                t => wrapped.ReadHandlerSource.TrySetResult(new GatedReader(t.Result, gate, wrapped.RemoteAddress)),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously | TaskContinuationOptions.OnlyOnRanToCompletion,
+                TaskScheduler.Default);
+        }
+
+        public override bool Write(ByteString payload) => _wrapped.Write(payload);
+
+#pragma warning disable CS0672 // The obsolete overload is the one a handle must implement.
+        public override void Disassociate()
+#pragma warning restore CS0672
+        {
+#pragma warning disable CS0618
+            _wrapped.Disassociate();
+#pragma warning restore CS0618
+        }
+    }
+
+    private sealed class GatedReader(IHandleEventListener upstream, InboundGate gate, Address from) : IHandleEventListener
+    {
+        public void Notify(IHandleEvent ev)
+        {
+            if (ev is not InboundPayload payload || gate.Admits(payload.Payload, from))
+            {
+                upstream.Notify(ev);
+            }
+        }
+    }
+}
+
+/// <summary>Creates the <see cref="InboundGate"/>; named in <c>akka.remote.adapters</c>.</summary>
+public sealed class InboundGateProvider : ITransportAdapterProvider
+{
+    /// <inheritdoc />
+    public Akka.Remote.Transport.Transport Create(Akka.Remote.Transport.Transport wrappedTransport, ExtendedActorSystem system) =>
+        new InboundGate(wrappedTransport, system);
+}

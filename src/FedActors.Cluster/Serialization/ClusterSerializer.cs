@@ -1,0 +1,211 @@
+using System.Collections.Immutable;
+using System.Runtime.Serialization;
+using Akka.Actor;
+using Akka.Serialization;
+using FedActors.Cluster.Protocol;
+using FedActors.Core.Protocol;
+using FedActors.Core.Serialization;
+
+namespace FedActors.Cluster.Serialization;
+
+/// <summary>
+/// Binary serializer for the cluster layer's messages (<see cref="INodeMessage"/>). Every payload
+/// starts with the protocol's wire version byte, like <see cref="ProtocolSerializer"/>'s, and a
+/// payload of another version fails naming both versions; except the two messages of the
+/// handshake, whose first fields keep one layout in every version: a <see cref="NodeHello"/> of
+/// another version is read as far as the node's link, so that the server can refuse the node by
+/// name, and a <see cref="NodeRefused"/> is read whatever its version, so that the node can say why.
+/// </summary>
+public sealed class ClusterSerializer : SerializerWithStringManifest
+{
+    internal const int SerializerId = 472;
+
+    private const string HelloManifest = "NH";
+    private const string WelcomeManifest = "NW";
+    private const string RefusedManifest = "NR";
+    private const string RunEndedManifest = "RE";
+    private const string ChunkManifest = "CK";
+
+    // A chunk is at most fedactors.cluster.chunk-size (<= 120000 bytes); anything far larger is corrupt.
+    private const int MaxChunkBytes = 1 << 20;
+    private const int MaxClients = 1 << 16;
+
+    private readonly ExtendedActorSystem _system;
+
+    /// <summary>Creates the serializer; Akka calls this from the binding in reference.cluster.conf.</summary>
+    public ClusterSerializer(ExtendedActorSystem system)
+        : base(system) => _system = system;
+
+    /// <inheritdoc />
+    public override int Identifier => SerializerId;
+
+    /// <inheritdoc />
+    public override string Manifest(object o) => o switch
+    {
+        NodeHello => HelloManifest,
+        NodeWelcome => WelcomeManifest,
+        NodeRefused => RefusedManifest,
+        RunEnded => RunEndedManifest,
+        Chunk => ChunkManifest,
+        _ => throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {o.GetType()}", nameof(o)),
+    };
+
+    /// <inheritdoc />
+    public override byte[] ToBinary(object obj)
+    {
+        using var stream = new MemoryStream(obj is Chunk c ? c.Data.Length + 128 : 256);
+        using (var w = new BinaryWriter(stream))
+        {
+            switch (obj)
+            {
+                case NodeHello m:
+                    // The node's own version: a hello is how a node of another version is told apart.
+                    w.Write((byte)m.WireVersion);
+                    w.Write(Akka.Serialization.Serialization.SerializedActorPath(m.Link));
+                    w.Write(m.Clients.Length);
+                    foreach (var id in m.Clients)
+                    {
+                        w.Write(id.Value);
+                    }
+
+                    w.Write(m.Layout is not null);
+                    if (m.Layout is not null)
+                    {
+                        ProtocolSerializer.WriteLayout(w, m.Layout);
+                    }
+
+                    break;
+                case NodeWelcome:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    break;
+                case NodeRefused m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Reason);
+                    break;
+                case RunEnded m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Succeeded);
+                    w.Write(m.Detail);
+                    break;
+                case Chunk m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Transfer.ToByteArray());
+                    w.Write(m.Client.Value);
+                    w.Write(m.Manifest);
+                    w.Write(m.Index);
+                    w.Write(m.Count);
+                    w.Write(m.Checksum);
+                    w.Write(m.Data.Length);
+                    w.Write(m.Data.Span);
+                    break;
+                default:
+                    throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
+            }
+        }
+
+        return stream.ToArray();
+    }
+
+    /// <inheritdoc />
+    public override object FromBinary(byte[] bytes, string manifest)
+    {
+        var name = manifest switch
+        {
+            HelloManifest => nameof(NodeHello),
+            WelcomeManifest => nameof(NodeWelcome),
+            RefusedManifest => nameof(NodeRefused),
+            RunEndedManifest => nameof(RunEnded),
+            ChunkManifest => nameof(Chunk),
+            _ => throw new SerializationException($"FedActors cluster protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
+        };
+
+        try
+        {
+            using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+            var version = r.ReadByte();
+            if (manifest == HelloManifest)
+            {
+                return ReadHello(r, version, bytes.Length);
+            }
+
+            if (manifest == RefusedManifest)
+            {
+                return Whole(r, new NodeRefused(r.ReadString()), name, bytes.Length);
+            }
+
+            if (version != ProtocolSerializer.WireVersion)
+            {
+                throw new SerializationException(
+                    $"FedActors cluster protocol: {name} is of wire version {version}, but this node speaks version {ProtocolSerializer.WireVersion}: run the same FedActors version on every node");
+            }
+
+            object message = manifest switch
+            {
+                WelcomeManifest => NodeWelcome.Instance,
+                RunEndedManifest => new RunEnded(r.ReadBoolean(), r.ReadString()),
+                _ => ReadChunk(r),
+            };
+            return Whole(r, message, name, bytes.Length);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new SerializationException($"FedActors cluster protocol: {name} payload is truncated ({bytes.Length} bytes)");
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException)
+        {
+            throw new SerializationException($"FedActors cluster protocol: {name} payload is malformed: {e.Message}", e);
+        }
+    }
+
+    private object ReadHello(BinaryReader r, byte version, int length)
+    {
+        var link = _system.Provider.ResolveActorRef(r.ReadString());
+        if (version != ProtocolSerializer.WireVersion)
+        {
+            // The rest may be laid out otherwise: the version and the link are all the server needs to refuse the node.
+            return new NodeHello(version, link, [], null);
+        }
+
+        var count = r.ReadInt32();
+        if (count < 0 || count > MaxClients)
+        {
+            throw new InvalidDataException($"client count is {count}, outside 0..{MaxClients}");
+        }
+
+        var clients = ImmutableArray.CreateBuilder<ClientId>(count);
+        for (var i = 0; i < count; i++)
+        {
+            clients.Add(new ClientId(r.ReadString()));
+        }
+
+        var layout = r.ReadBoolean() ? ProtocolSerializer.ReadLayout(r) : null;
+        return Whole(r, new NodeHello(version, link, clients.MoveToImmutable(), layout), nameof(NodeHello), length);
+    }
+
+    private static Chunk ReadChunk(BinaryReader r)
+    {
+        var transfer = new Guid(r.ReadBytes(16));
+        var client = new ClientId(r.ReadString());
+        var manifest = r.ReadString();
+        int index = r.ReadInt32(), count = r.ReadInt32();
+        var checksum = r.ReadUInt32();
+        var length = r.ReadInt32();
+        if (length < 0 || length > MaxChunkBytes)
+        {
+            throw new InvalidDataException($"chunk length is {length}, outside 0..{MaxChunkBytes}");
+        }
+
+        var data = r.ReadBytes(length);
+        if (data.Length != length)
+        {
+            throw new EndOfStreamException();
+        }
+
+        return new Chunk(transfer, client, manifest, index, count, checksum, data);
+    }
+
+    private static object Whole(BinaryReader r, object message, string name, int length) =>
+        r.BaseStream.Position == length
+            ? message
+            : throw new SerializationException($"FedActors cluster protocol: {name} payload has {length - r.BaseStream.Position} unexpected trailing bytes");
+}

@@ -1,0 +1,263 @@
+using System.Runtime.Serialization;
+using Akka;
+using Akka.Actor;
+using Akka.Cluster.Tools.Client;
+using Akka.Event;
+using Akka.Remote;
+using FedActors.Cluster.Configuration;
+using FedActors.Cluster.Protocol;
+using FedActors.Cluster.Transfers;
+using FedActors.Core.Protocol;
+using FedActors.Core.Serialization;
+using FedActors.Core.Tensors;
+
+namespace FedActors.Cluster.Server;
+
+/// <summary>
+/// The server's client endpoint: the only actor registered with the receptionist, so the only
+/// one a client node's ClusterClient can reach. It answers a node's hello (refusing another wire
+/// version, another model layout, or client ids a connected node holds), starts a
+/// <see cref="RemoteClient"/> stand-in for each of the node's clients, reassembles the chunks
+/// the node sends and hands each message to its client's stand-in.
+/// <para>
+/// It also turns what the transport sees into Core's node messages: a node whose connection
+/// closes (a killed process: at once) or whose heartbeats stop (a network cut: after
+/// heartbeat-interval + acceptable-heartbeat-pause) is <see cref="NodeUnreachable"/>; a node whose
+/// connection, heartbeats or messages come back is <see cref="NodeReachable"/>.
+/// </para>
+/// </summary>
+internal sealed class ClientGateway : ReceiveActor, IWithTimers
+{
+    private const string ExpiryTimerKey = "transfer-expiry";
+
+    private readonly IActorRef _coordinator;
+    private readonly ParameterLayout _layout;
+    private readonly ClusterSettings _settings;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly TransferAssembler _assembler = new();
+    private readonly SharedModels _models;
+    private readonly Dictionary<Address, ClientNode> _nodes = [];
+    private readonly Dictionary<ClientId, Address> _owners = [];
+    private int _generation;
+    private bool _ended;
+
+    public ClientGateway(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings)
+    {
+        _coordinator = coordinator;
+        _layout = layout;
+        _settings = settings;
+        _models = new SharedModels(settings.ChunkSize);
+
+        Receive<NodeHello>(OnHello);
+        Receive<Chunk>(OnChunk);
+        Receive<DisassociatedEvent>(m => Lost(m.RemoteAddress, "its connection closed"));
+        Receive<AssociatedEvent>(m => Back(m.RemoteAddress, "it connected again"));
+        Receive<ClusterClientUnreachable>(m => Lost(m.ClusterClient.Path.Address, "its heartbeats stopped"));
+        Receive<ClusterClientUp>(m => Back(m.ClusterClient.Path.Address, "its heartbeats came back"));
+        Receive<ClusterClients>(_ => { });
+        Receive<RemotingLifecycleEvent>(_ => { });
+        Receive<ExpireTransfers>(_ => Expire());
+        Receive<EndRun>(OnEndRun);
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings) =>
+        Akka.Actor.Props.Create(() => new ClientGateway(coordinator, layout, settings));
+
+    /// <inheritdoc />
+    protected override void PreStart()
+    {
+        Context.System.EventStream.Subscribe(Self, typeof(RemotingLifecycleEvent));
+        ClusterClientReceptionist.Get(Context.System).Underlying.Tell(SubscribeClusterClients.Instance);
+        var every = TimeSpan.FromTicks(Math.Max(_settings.TransferTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
+        Timers.StartPeriodicTimer(ExpiryTimerKey, ExpireTransfers.Instance, every);
+    }
+
+    /// <inheritdoc />
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    private void OnHello(NodeHello hello)
+    {
+        var node = hello.Link.Path.Address;
+        if (hello.WireVersion != ProtocolSerializer.WireVersion)
+        {
+            Refuse(hello, $"node {node} speaks FedActors wire version {hello.WireVersion}, but the server at {Self.Path.Address} speaks version {ProtocolSerializer.WireVersion}: run the same FedActors version on every node");
+            return;
+        }
+
+        var mismatch = hello.Layout is null ? "it sent none" : _layout.DescribeMismatch(hello.Layout);
+        if (mismatch is not null)
+        {
+            Refuse(hello, $"node {node}'s model does not fit the server's ({_layout}): {mismatch}; configure the same fedactors.simulation.model on every node");
+            return;
+        }
+
+        if (_nodes.TryGetValue(node, out var known) && known.Link.Equals(hello.Link))
+        {
+            // A repeated hello (a node says hello every hello-retry): it is here, and welcome.
+            Back(node, "it said hello");
+            hello.Link.Tell(NodeWelcome.Instance);
+            return;
+        }
+
+        var taken = hello.Clients
+            .Where(id => _owners.TryGetValue(id, out var owner) && !owner.Equals(node) && !_nodes[owner].Lost)
+            .Select(id => $"{id} (held by {_owners[id]})")
+            .ToList();
+        if (taken.Count > 0)
+        {
+            Refuse(hello, $"node {node} hosts client ids that a connected node already holds: {string.Join(", ", taken)}; give each node its own ids (--client-ids or --first-client-id)");
+            return;
+        }
+
+        // The same address with a new link is a restarted node; ids held by a lost node move to this one.
+        if (known is not null)
+        {
+            Retire(known);
+        }
+
+        foreach (var id in hello.Clients)
+        {
+            if (_owners.TryGetValue(id, out var owner) && _nodes.TryGetValue(owner, out var previous))
+            {
+                Context.Stop(previous.Clients[id]);
+                previous.Clients.Remove(id);
+            }
+        }
+
+        var generation = ++_generation;
+        var entry = new ClientNode(hello.Link);
+        foreach (var id in hello.Clients)
+        {
+            var name = $"{Uri.EscapeDataString(id.Value)}-{generation}";
+            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, hello.Link, _coordinator, _settings.ChunkSize, _models), name);
+            _owners[id] = node;
+        }
+
+        _nodes[node] = entry;
+
+        // The coordinator may still count the address unreachable from an earlier life of the node.
+        _coordinator.Tell(new NodeReachable(node));
+        hello.Link.Tell(NodeWelcome.Instance);
+        _log.Info("Node {Node} joined with {Count} clients ({Clients})", node, hello.Clients.Length, string.Join(", ", hello.Clients));
+    }
+
+    private void Refuse(NodeHello hello, string reason)
+    {
+        _log.Error("Refusing node {Node}: {Reason}", hello.Link.Path.Address, reason);
+        hello.Link.Tell(new NodeRefused(reason));
+    }
+
+    private void Retire(ClientNode node)
+    {
+        foreach (var (id, standIn) in node.Clients)
+        {
+            Context.Stop(standIn);
+            _owners.Remove(id);
+        }
+
+        node.Clients.Clear();
+    }
+
+    private void OnChunk(Chunk chunk)
+    {
+        if (!_owners.TryGetValue(chunk.Client, out var owner) || !_nodes[owner].Clients.TryGetValue(chunk.Client, out var client))
+        {
+            _log.Warning("Ignoring a chunk in the name of client {Client}, which no welcomed node hosts", chunk.Client);
+            return;
+        }
+
+        Back(owner, "it sent a message");
+        switch (_assembler.Add(chunk, DateTime.UtcNow))
+        {
+            case TransferCompleted done:
+                try
+                {
+                    client.Tell(new Delivered(Chunking.Read(Context.System, done.Manifest, done.Bytes)));
+                }
+                catch (SerializationException e)
+                {
+                    Broken(client, owner, chunk.Client, chunk.Transfer, e.Message);
+                }
+
+                break;
+            case TransferBroken broken:
+                Broken(client, owner, broken.Client, broken.Transfer, broken.Reason);
+                break;
+        }
+    }
+
+    private void Broken(IActorRef client, Address node, ClientId id, Guid transfer, string reason)
+    {
+        _log.Error("Client {Client} on node {Node}: transfer {Transfer} is broken and dropped: {Reason}", id, node, transfer, reason);
+        client.Tell(new TransferFailed(reason));
+    }
+
+    private void Expire()
+    {
+        foreach (var broken in _assembler.Expire(DateTime.UtcNow, _settings.TransferTimeout))
+        {
+            if (_owners.TryGetValue(broken.Client, out var owner) && _nodes[owner].Clients.TryGetValue(broken.Client, out var client))
+            {
+                Broken(client, owner, broken.Client, broken.Transfer, broken.Reason);
+            }
+        }
+    }
+
+    private void Lost(Address node, string why)
+    {
+        if (_nodes.TryGetValue(node, out var entry) && !entry.Lost)
+        {
+            entry.Lost = true;
+            if (_ended)
+            {
+                // Nodes leave once told the run is over: expected, not worth a warning.
+                _log.Info("Node {Node} left after the run ({Why})", node, why);
+                return;
+            }
+
+            _log.Warning("Node {Node} is unreachable ({Why}): its clients {Clients} leave the round in progress", node, why, string.Join(", ", entry.Clients.Keys));
+            _coordinator.Tell(new NodeUnreachable(node));
+        }
+    }
+
+    private void Back(Address node, string why)
+    {
+        if (_nodes.TryGetValue(node, out var entry) && entry.Lost)
+        {
+            entry.Lost = false;
+            _log.Info("Node {Node} is reachable again ({Why}): its clients may be sampled from the next round", node, why);
+            _coordinator.Tell(new NodeReachable(node));
+        }
+    }
+
+    private void OnEndRun(EndRun end)
+    {
+        _ended = true;
+        foreach (var node in _nodes.Values.Where(n => !n.Lost))
+        {
+            node.Link.Tell(new RunEnded(end.Succeeded, end.Detail));
+        }
+
+        Sender.Tell(Done.Instance);
+    }
+
+    private sealed class ClientNode(IActorRef link)
+    {
+        public IActorRef Link { get; } = link;
+
+        public Dictionary<ClientId, IActorRef> Clients { get; } = [];
+
+        public bool Lost { get; set; }
+    }
+
+    private sealed record ExpireTransfers : INoSerializationVerificationNeeded
+    {
+        public static readonly ExpireTransfers Instance = new();
+    }
+}
+
+/// <summary>The run is over: tell every connected node, then answer <see cref="Done"/>.</summary>
+internal sealed record EndRun(bool Succeeded, string Detail) : INoSerializationVerificationNeeded;

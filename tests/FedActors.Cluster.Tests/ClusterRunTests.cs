@@ -1,0 +1,119 @@
+using FedActors.Cluster.Tests.Support;
+
+namespace FedActors.Cluster.Tests;
+
+/// <summary>Whole runs across a server node and client nodes on loopback.</summary>
+[Trait("Category", "Cluster")]
+public sealed class ClusterRunTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task Run_WithAServerAndThreeClientNodes_CompletesEveryRoundAndEndsTheNodes()
+    {
+        // given a server that waits for six clients, and three client nodes of two clients each
+        await using var cluster = await LocalCluster.StartAsync(6, """
+            fedactors.run.rounds = 3
+            fedactors.server.min-available-clients = 6
+            fedactors.server.fraction-fit = 0.5
+            fedactors.server.min-fit-clients = 3
+            """);
+        for (var n = 0; n < 3; n++)
+        {
+            cluster.AddNode(LocalCluster.Ids(2 * n, 2));
+        }
+
+        // when the run goes
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+        await cluster.Server.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
+
+        // then every round completed with updates from the client nodes, and every node was told the run is over
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        var rounds = outcome.History.Where(r => r.Round.Value > 0).ToList();
+        Assert.Equal(3, rounds.Count);
+        Assert.All(rounds, r => Assert.Equal(6, r.Registered));
+        Assert.All(rounds, r => Assert.Equal(3, r.Answered.Length));
+        foreach (var node in cluster.Nodes)
+        {
+            var ended = await node.Outcome.WaitAsync(Patience);
+            Assert.True(ended.Succeeded, ended.Detail);
+        }
+    }
+
+    [Fact]
+    public async Task ANodeTheServerCannotDial_TakesPartOverTheConnectionItOpened()
+    {
+        // given a node that tells the server an address nobody can dial (a node behind NAT)
+        await using var cluster = await LocalCluster.StartAsync(2, """
+            fedactors.run.rounds = 2
+            fedactors.server.min-available-clients = 2
+            fedactors.server.fraction-fit = 1.0
+            fedactors.server.min-fit-clients = 2
+            """);
+        var node = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: "akka.remote.dot-netty.tcp.public-hostname = \"behind-nat.invalid\"");
+
+        // when the run goes
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+
+        // then both rounds had its two clients' updates: every answer of the server came back over the node's own connection
+        Assert.Equal("behind-nat.invalid", node.Address.Host);
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.All(outcome.History.Where(r => r.Round.Value > 0), r => Assert.Equal(2, r.Answered.Length));
+    }
+
+    [Fact]
+    public async Task ARun_OnTheCluster_EndsWithTheSimulationsModelBitForBit()
+    {
+        // given one configuration, seeds and clients, run in process and over three client nodes
+        const string run = """
+            fedactors.run.rounds = 3
+            fedactors.run.seed = 11
+            fedactors.server.min-available-clients = 6
+            fedactors.server.fraction-fit = 0.5
+            fedactors.server.min-fit-clients = 3
+            """;
+        var (runtime, _) = LocalCluster.Settings(run);
+        var simulated = await Core.Simulation.InProcessSimulation.RunAsync(
+            runtime,
+            new Core.Simulation.SimulationSetup(LocalCluster.Ids(0, 6), LocalCluster.Trainer, Core.Tests.Support.TestParameters.Filled(0), new Core.Strategies.FedAvg(), new Core.Tests.Support.MeanDistanceEvaluator(1)));
+        await using var cluster = await LocalCluster.StartAsync(6, run);
+        for (var n = 0; n < 3; n++)
+        {
+            cluster.AddNode(LocalCluster.Ids(2 * n, 2));
+        }
+
+        // when the cluster's run ends
+        var clustered = await cluster.Server.Outcome.WaitAsync(Patience);
+
+        // then the records (timings aside) and the final model are the simulation's, bit for bit
+        Assert.True(clustered.Succeeded, clustered.FailureReason);
+        Assert.Equal(Core.Tests.Support.Records.Comparable(simulated.History), Core.Tests.Support.Records.Comparable(clustered.History));
+        Assert.Equal(Core.Tests.Support.TestParameters.Bits(simulated.FinalParameters!), Core.Tests.Support.TestParameters.Bits(clustered.FinalParameters!));
+    }
+
+    [Fact]
+    public async Task AModelOfTheCnnsSize_TravelsInFrameSizedChunks_AndTheRunCompletes()
+    {
+        // given a model of 1,663,370 parameters (the FedAvg CNN's 6.65 MB, 52 times Akka.Remote's
+        // 128,000-byte frame, which stays as it is) and two nodes of one client
+        var layout = new Core.Tensors.ParameterLayout([new Core.Tensors.TensorSpec("w", [1_663_370])]);
+        await using var cluster = await LocalCluster.StartAsync(2, """
+            fedactors.run.rounds = 2
+            fedactors.server.min-available-clients = 2
+            fedactors.server.fraction-fit = 1.0
+            fedactors.server.min-fit-clients = 2
+            fedactors.cluster.chunk-size = 64KiB
+            """, initial: Core.Tensors.Parameters.Zeros(layout));
+        cluster.AddNode(LocalCluster.Ids(0, 1), layout: layout);
+        cluster.AddNode(LocalCluster.Ids(1, 1), layout: layout);
+
+        // when the run goes
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+
+        // then both rounds aggregated both updates, and the model moved towards the clients' targets
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.All(outcome.History.Where(r => r.Round.Value > 0), r => Assert.Equal(2, r.Answered.Length));
+        Assert.Equal(1_663_370, outcome.FinalParameters!.Length);
+        Assert.True(outcome.FinalParameters.Values[^1] > 0.01f, $"the last weight is {outcome.FinalParameters.Values[^1]}");
+    }
+}
