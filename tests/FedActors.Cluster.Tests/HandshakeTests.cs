@@ -55,13 +55,17 @@ public sealed class HandshakeTests
     [Fact]
     public async Task ASecondNodeClaimingALiveNodesClientId_IsRefusedNamingTheIdAndItsHolder()
     {
-        // given a node holding client-0 and client-1, welcomed
+        // given a node holding client-0 and client-1, welcomed: its clients are training (held until the test lets them finish)
         await using var cluster = await LocalCluster.StartAsync(2, TwoClientRun);
-        var first = cluster.AddNode(LocalCluster.Ids(0, 2));
+        var fitStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = cluster.AddNode(LocalCluster.Ids(0, 2), trainer: id => new GatedTrainer(LocalCluster.Trainer(id), fitStarted, gate.Task));
+        await fitStarted.Task.WaitAsync(Patience);
 
         // when a second node claims client-1 and client-2
         var second = cluster.AddNode(LocalCluster.Ids(1, 2));
         var refused = await second.Outcome.WaitAsync(Patience);
+        gate.SetResult();
 
         // then the second is refused, naming the id and the node holding it, and the run goes on with the first
         Assert.False(refused.Succeeded);
