@@ -41,6 +41,29 @@ public sealed class ClusterRunTests
     }
 
     [Fact]
+    public async Task ANodeWithLocalDpInItsOwnConfig_SendsNoisedUpdatesAndTheServerRecordsTheirEpsilon()
+    {
+        // given a server without any privacy setting, and a node whose own configuration turns local DP on (C 0.5, z 1)
+        await using var cluster = await LocalCluster.StartAsync(2, """
+            fedactors.run.rounds = 2
+            fedactors.server.min-available-clients = 2
+            fedactors.server.fraction-fit = 1.0
+            fedactors.server.min-fit-clients = 2
+            """);
+        cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: "fedactors.privacy { mode = local, local { clip = 0.5, noise-multiplier = 1.0 } }");
+
+        // when the run goes
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+
+        // then every round's record carries the epsilon the node's clients computed for one release (RDP at q = 1, delta 1e-5)
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        var perRelease = Core.Privacy.RdpAccountant.Empty.Compose(1.0, 1.0).GetPrivacySpent(1e-5).Epsilon;
+        var rounds = outcome.History.Where(r => r.Round.Value > 0).ToList();
+        Assert.Equal(2, rounds.Count);
+        Assert.All(rounds, r => Assert.Equal(perRelease, r.Metrics[Core.Privacy.LocalPrivacyLoss.MetricRound], 12));
+    }
+
+    [Fact]
     public async Task ANodeTheServerCannotDial_TakesPartOverTheConnectionItOpened()
     {
         // given a node that tells the server an address nobody can dial (a node behind NAT)
