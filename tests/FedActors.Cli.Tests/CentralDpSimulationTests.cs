@@ -61,7 +61,10 @@ public sealed class CentralDpSimulationTests : IDisposable
     [Fact]
     public async Task Simulate_WithCentralDpAroundKrum_ExitsTwoNamingTheKeyBeforeAnythingRuns()
     {
+        // given central DP, when the strategy is Krum (it returns one client's update, not a sum the noise is sized for)
         var result = await Run("out", rounds: 1, "--strategy", "krum");
+
+        // then the run is refused before the initial model is even evaluated, naming both keys
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("'fedactors.strategy.name' is 'krum', which 'fedactors.privacy.mode' = central cannot wrap", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("initial model", result.Out, StringComparison.Ordinal);
@@ -85,7 +88,10 @@ public sealed class CentralDpSimulationTests : IDisposable
     [Fact]
     public async Task Simulate_WhenTheBudgetIsSpentByTheFirstRound_ExitsTwoNamingTheKey()
     {
+        // given a budget of 1, when the first step of (q, z) = (0.5, 1) alone spends 3.89
         var result = await Run("out", rounds: 5, "--epsilon-budget", "1");
+
+        // then it is a configuration error naming the key and the first round's epsilon
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("'fedactors.privacy.epsilon-budget' is 1, but the first round alone spends epsilon 3.8", result.Error, StringComparison.Ordinal);
     }
@@ -93,8 +99,10 @@ public sealed class CentralDpSimulationTests : IDisposable
     [Fact]
     public async Task Simulate_WithAdaptiveClippingWhoseCountNoiseLeavesTheUpdateNone_ExitsTwoWithTheNumbers()
     {
-        // auto sigma_b = q·N/20 = 0.5 for 20 clients at q = 0.5: z = 1 is not below 2 sigma_b = 1
+        // given auto sigma_b = q·N/20 = 0.5 for 20 clients at q = 0.5, when z = 1 is not below 2 sigma_b = 1
         var result = await Run("out", rounds: 1, "--set", "privacy.central.adaptive-clipping.enabled=on");
+
+        // then the update's noise multiplier would not exist: a configuration error with the numbers
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("z^-2 = 1 is not above (2 sigma_b)^-2 = 1", result.Error, StringComparison.Ordinal);
         Assert.Contains("'fedactors.simulation.clients' 20", result.Error, StringComparison.Ordinal);
