@@ -47,6 +47,16 @@ public static class Program
 
                     await ScaleBenchmark.RunAsync(scale, Console.Out).ConfigureAwait(false);
                     return 0;
+                case "round-split":
+                    var split = RoundSplit.RoundSplitOptions.Parse(args.AsSpan(1));
+                    if (split is null)
+                    {
+                        Console.WriteLine(RoundSplit.RoundSplitOptions.Help);
+                        return 0;
+                    }
+
+                    await RoundSplit.RoundSplitBenchmark.RunAsync(split, Console.Out).ConfigureAwait(false);
+                    return 0;
                 case "micro":
                     // In process: a separately generated and built project would not inherit the
                     // repository's build settings and would need its own copy of libtorch.
@@ -76,6 +86,8 @@ public static class Program
                      `overhead --help` lists its options
           scale      N registered clients with a pure C# trainer: registration, the round's split, memory;
                      `scale --help` lists its options
+          round-split  where a FedAvg round's time goes on Fashion-MNIST (Fit, central evaluation, the rest);
+                     `round-split --help` lists its options
           micro      BenchmarkDotNet micro benchmarks (aggregation, parameter copies);
                      options after `micro` go to BenchmarkDotNet, e.g. `micro --filter '*'`
         """;

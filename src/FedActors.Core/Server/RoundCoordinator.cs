@@ -60,6 +60,10 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private IActorRef? _evaluationWorker;
     private Parameters _global;
     private bool _globalMayBeRead;
+
+    // The model the run started from (initial or resumed) is the caller's: it may start another
+    // run from it, so it is never given back to a pool, unlike the models aggregation made.
+    private bool _globalIsTheCallers = true;
     private bool _firstAttemptStarted;
 
     /// <summary>Creates the coordinator; use <see cref="Props(RoundCoordinatorSettings, IStrategy, ICentralEvaluator?, IActorRef, RunStart)"/>.</summary>
@@ -549,12 +553,13 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         // unanswered (a straggler, an over-selected or unreachable client may yet read it).
         var previous = _global;
         _global = result.Global;
-        if (!_globalMayBeRead && !ReferenceEquals(previous, _global))
+        if (!_globalMayBeRead && !_globalIsTheCallers && !ReferenceEquals(previous, _global))
         {
             previous.Release();
         }
 
         _globalMayBeRead = false;
+        _globalIsTheCallers &= ReferenceEquals(previous, _global);
         current.Metrics = result.Metrics;
         if (_evaluationWorker is null)
         {

@@ -23,6 +23,18 @@ public sealed class FitLog
         }
     }
 
+    /// <summary>The time spent in Fit so far, summed over the fits (and so over the threads).</summary>
+    public TimeSpan InFit
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return Stopwatch.GetElapsedTime(0, _fits.Sum(f => f.End - f.Start));
+            }
+        }
+    }
+
     /// <summary>Total time spent creating trainers.</summary>
     public TimeSpan TrainerCreation => Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _creationTicks));
 

@@ -128,6 +128,26 @@ public sealed class BufferOwnershipTests : CoordinatorTestKit
         Assert.All(request.Global.Values.ToArray(), v => Assert.Equal(1f, v));
     }
 
+    [Fact]
+    public void NextRound_WhenTheInitialModelIsPooled_LeavesItToTheCaller()
+    {
+        // given an initial model in a pooled buffer (a TorchSharp module's weights come out of the
+        // shared pool), which the caller may use again, e.g. for a second run from the same start
+        var initial = Pooled(1f);
+        var (coordinator, listener) = StartCoordinator(Settings() with { Rounds = 2, MinFitClients = 3 }, initial: initial);
+        var clients = RegisterClients(coordinator, "c1", "c2", "c3");
+
+        // when round 1 replaces it and round 2 completes
+        AnswerAll(clients);
+        listener.ExpectMsg<RoundCompleted>();
+        AnswerAll(clients);
+        listener.ExpectMsg<RoundCompleted>();
+
+        // then it was not given back to the pool: it still reads as the caller made it
+        Assert.True(initial.IsPooled);
+        Assert.All(initial.Values.ToArray(), v => Assert.Equal(1f, v));
+    }
+
     private FitRequest[] AnswerAll(IReadOnlyList<Akka.TestKit.TestProbe> clients) =>
         [.. clients.Select((c, i) => Answer(c, $"c{i + 1}", TestParameters.Filled(1f)))];
 
