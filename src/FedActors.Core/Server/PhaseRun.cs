@@ -87,9 +87,11 @@ internal sealed class PhaseRun
     /// <summary>Marks the phase's end for its duration.</summary>
     public void End() => _duration ??= _clock.Elapsed;
 
+    // Who was asked, in client-id order like the replies: not in the order the requests went out
+    // (FitOrder's), which a resumed run, starting without its memory, would not repeat.
     public PhaseRecord ToRecord() => new(
         Spec.Name,
-        Spec.Participants,
+        [.. Spec.Participants.Order()],
         [.. Tracker.Replies.Select(r => r.Key)],
         Tracker.Drops,
         DeadlineReached,

@@ -57,6 +57,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private readonly ImmutableArray<RoundRecord>.Builder _history = ImmutableArray.CreateBuilder<RoundRecord>();
     private readonly HashSet<(ClientId Client, RoundNumber Round, int Attempt, string Phase)> _timedOut = [];
     private readonly List<Straggler> _stragglers = [];
+    private readonly FitOrder _fitOrder = new();
     private IActorRef? _evaluationWorker;
     private Parameters _global;
     private bool _globalMayBeRead;
@@ -242,7 +243,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         var global = _global;
         var spec = new PhaseSpec(
             FitPhase,
-            participants,
+            _fitOrder.LargestFirst(participants),
             client =>
             {
                 var instructions = plan.For(client);
@@ -447,6 +448,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         // Streamed, the tracker kept each reply's metadata; buffered, the whole reply.
         var kept = fit.Tracker.Replies.Select(r => r.Value).ToList();
         var replies = kept.Select(FoldedFitResult.Of).ToList();
+        replies.ForEach(r => _fitOrder.Record(r.Client, r.SampleCount));
         current.Answered = [.. replies.Select(r => r.Client)];
         current.FitTime = fit.Duration;
         if (replies.Count > 0)
