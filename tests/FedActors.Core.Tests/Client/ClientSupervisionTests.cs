@@ -54,7 +54,7 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
         var drop = Assert.Single(round1.Dropped);
         Assert.Equal(("c3", DropReason.Stopped), (drop.Client.Value, drop.Reason));
         await Assert.ThrowsAsync<ActorNotFoundException>(() =>
-            Sys.ActorSelection("/user/clients/c3").ResolveOne(TimeSpan.FromSeconds(3)));
+            Sys.ActorSelection("/user/clients/shard-0/c3").ResolveOne(TimeSpan.FromSeconds(3)));
     }
 
     [Fact]
