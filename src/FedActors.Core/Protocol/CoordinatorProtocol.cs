@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 
 namespace FedActors.Core.Protocol;
@@ -20,6 +21,22 @@ public sealed record UseCoordinator(IActorRef Coordinator) : INoSerializationVer
 /// a while must be able to come back.
 /// </summary>
 public sealed record RegisterClientOnNode(ClientId Client, Address Node) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// A parent in the coordinator's own actor system (a simulation's <c>ClientShard</c>) registers
+/// its clients at once: each is registered, and watched, as if its actor had sent
+/// <see cref="RegisterClient"/>, and the sender gets one <see cref="ClientsRegistered"/> instead of
+/// an acknowledgement per client. A million clients are then a thousand messages, not two million.
+/// It carries actor references, so it never leaves the process; remote clients keep the per-client
+/// protocol.
+/// </summary>
+public sealed record RegisterClients(ImmutableArray<ClientActor> Clients) : INoSerializationVerificationNeeded;
+
+/// <summary>A client and the actor that speaks for it, in <see cref="RegisterClients"/>.</summary>
+public readonly record struct ClientActor(ClientId Client, IActorRef Actor);
+
+/// <summary>The coordinator's acknowledgement of a <see cref="RegisterClients"/>: every one of its <paramref name="Count"/> clients is registered.</summary>
+public sealed record ClientsRegistered(int Count) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// A node's clients cannot be reached (a transport layer's failure detector said so): the

@@ -15,6 +15,9 @@ internal sealed class ClientRegistry
     private readonly Dictionary<ClientId, IActorRef> _actors = [];
     private readonly OrderedClientIds _ordered = new();
     private readonly Dictionary<IActorRef, ClientId> _ids = [];
+
+    // Only the clients whose node is not their actor's own address (a transport layer's stand-ins):
+    // a simulation's million clients keep no entry here.
     private readonly Dictionary<ClientId, Address> _nodes = [];
     private readonly HashSet<Address> _unreachable = [];
 
@@ -28,7 +31,7 @@ internal sealed class ClientRegistry
     /// </summary>
     public IEnumerable<ClientId> Reachable => _unreachable.Count == 0
         ? _ordered
-        : _ordered.Where(id => !_unreachable.Contains(_nodes[id]));
+        : _ordered.Where(id => !_unreachable.Contains(NodeOf(id)));
 
     /// <summary>How many clients a round could sample now.</summary>
     public int ReachableCount => _unreachable.Count == 0 ? _actors.Count : Reachable.Count();
@@ -39,7 +42,15 @@ internal sealed class ClientRegistry
     /// <summary>Records that <paramref name="actor"/> speaks for <paramref name="client"/>, on <paramref name="node"/> (the actor's own address when null); returns the actor it replaces, if another.</summary>
     public IActorRef? Register(ClientId client, IActorRef actor, Address? node = null)
     {
-        _nodes[client] = node ?? actor.Path.Address;
+        if (node is null || node.Equals(actor.Path.Address))
+        {
+            _nodes.Remove(client);
+        }
+        else
+        {
+            _nodes[client] = node;
+        }
+
         IActorRef? replaced = null;
         if (_actors.TryGetValue(client, out var previous))
         {
@@ -90,9 +101,11 @@ internal sealed class ClientRegistry
     public IReadOnlyList<ClientId> MarkUnreachable(Address node)
     {
         _unreachable.Add(node);
-        return [.. _actors.Where(a => _nodes[a.Key].Equals(node)).Select(a => a.Key).Order()];
+        return [.. _actors.Keys.Where(id => NodeOf(id).Equals(node)).Order()];
     }
 
     /// <summary>Marks a node reachable again.</summary>
     public void MarkReachable(Address node) => _unreachable.Remove(node);
+
+    private Address NodeOf(ClientId client) => _nodes.TryGetValue(client, out var node) ? node : _actors[client].Path.Address;
 }

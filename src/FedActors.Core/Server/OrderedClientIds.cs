@@ -5,80 +5,141 @@ namespace FedActors.Core.Server;
 
 /// <summary>
 /// Registered client ids in ordinal order, indexable, so that a round samples a million clients by
-/// drawing indices instead of sorting and copying every id each round. Ids register nearly in
-/// order (a simulation creates its clients in id order; two training threads interleave them a
-/// little), so an id goes in at its place when that is near the end (moving at most
-/// <see cref="MaxShift"/> ids); an id far out of order is appended and marks the list unsorted,
-/// and the next read sorts it once. A stable registry costs nothing per round.
+/// drawing indices instead of sorting and copying every id each round. The ids are kept in sorted
+/// chunks of at most <see cref="MaxChunk"/>, so an id goes in at its place in O(log N + chunk)
+/// whatever the order registrations arrive in: a simulation's shards register their clients in
+/// parallel, and a single sorted list either moved up to a million ids per out-of-order insertion
+/// or, deferring to one sort, made the first round pay 0.7 s for it. Reading index i finds its
+/// chunk by binary search over the chunks' starting positions, rebuilt once after changes.
 /// </summary>
 internal sealed class OrderedClientIds : IReadOnlyList<ClientId>
 {
-    /// <summary>The most ids an insertion moves (32 KB of references) before it defers to one sort.</summary>
-    public const int MaxShift = 4096;
+    /// <summary>A chunk that grows beyond this many ids is split in two.</summary>
+    public const int MaxChunk = 2048;
 
-    private readonly List<ClientId> _ids = [];
-    private bool _sorted = true;
+    private readonly List<List<ClientId>> _chunks = [];
+    private int[] _starts = [];
+    private bool _startsCurrent = true;
 
     /// <summary>How many ids.</summary>
-    public int Count => _ids.Count;
+    public int Count { get; private set; }
 
     /// <summary>The id at <paramref name="index"/> in ordinal order.</summary>
     public ClientId this[int index]
     {
         get
         {
-            EnsureSorted();
-            return _ids[index];
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+            if (!_startsCurrent)
+            {
+                RebuildStarts();
+            }
+
+            var chunk = Array.BinarySearch(_starts, 0, _chunks.Count, index);
+            chunk = chunk >= 0 ? chunk : ~chunk - 1;
+            return _chunks[chunk][index - _starts[chunk]];
         }
     }
 
     /// <summary>Adds an id that is not in the list.</summary>
     public void Add(ClientId id)
     {
-        if (_sorted && _ids.Count > 0 && _ids[^1].CompareTo(id) > 0)
+        if (_chunks.Count == 0)
         {
-            var at = ~_ids.BinarySearch(id);
-            if (_ids.Count - at <= MaxShift)
+            _chunks.Add([id]);
+        }
+        else
+        {
+            var c = ChunkFor(id);
+            var chunk = _chunks[c];
+            if (chunk[^1].CompareTo(id) < 0)
             {
-                _ids.Insert(at, id);
-                return;
+                chunk.Add(id);
+            }
+            else
+            {
+                chunk.Insert(~chunk.BinarySearch(id), id);
             }
 
-            _sorted = false;
+            if (chunk.Count > MaxChunk)
+            {
+                var half = chunk.Count / 2;
+                _chunks[c] = chunk[..half];
+                _chunks.Insert(c + 1, chunk[half..]);
+            }
         }
 
-        _ids.Add(id);
+        Count++;
+        _startsCurrent = false;
     }
 
     /// <summary>Removes an id; false when it is not in the list.</summary>
     public bool Remove(ClientId id)
     {
-        EnsureSorted();
-        var index = _ids.BinarySearch(id);
+        if (_chunks.Count == 0)
+        {
+            return false;
+        }
+
+        var c = ChunkFor(id);
+        var chunk = _chunks[c];
+        var index = chunk.BinarySearch(id);
         if (index < 0)
         {
             return false;
         }
 
-        _ids.RemoveAt(index);
+        chunk.RemoveAt(index);
+        if (chunk.Count == 0)
+        {
+            _chunks.RemoveAt(c);
+        }
+
+        Count--;
+        _startsCurrent = false;
         return true;
     }
 
     /// <inheritdoc />
-    public IEnumerator<ClientId> GetEnumerator()
-    {
-        EnsureSorted();
-        return _ids.GetEnumerator();
-    }
+    public IEnumerator<ClientId> GetEnumerator() => _chunks.SelectMany(chunk => chunk).GetEnumerator();
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    private void EnsureSorted()
+    // The last chunk whose first id is at most id; the first chunk when id precedes them all.
+    private int ChunkFor(ClientId id)
     {
-        if (!_sorted)
+        var (low, high) = (0, _chunks.Count - 1);
+        while (low < high)
         {
-            _ids.Sort();
-            _sorted = true;
+            var mid = (low + high + 1) / 2;
+            if (_chunks[mid][0].CompareTo(id) <= 0)
+            {
+                low = mid;
+            }
+            else
+            {
+                high = mid - 1;
+            }
         }
+
+        return low;
+    }
+
+    private void RebuildStarts()
+    {
+        if (_starts.Length < _chunks.Count)
+        {
+            _starts = new int[_chunks.Capacity];
+        }
+
+        var start = 0;
+        for (var c = 0; c < _chunks.Count; c++)
+        {
+            _starts[c] = start;
+            start += _chunks[c].Count;
+        }
+
+        _startsCurrent = true;
     }
 }

@@ -146,6 +146,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 Register(m.Client, m.Node, phase: null);
                 StartWhenEnough(round, attempt);
             });
+            Receive<RegisterClients>(m =>
+            {
+                Register(m, phase: null);
+                StartWhenEnough(round, attempt);
+            });
             Receive<NodeReachable>(m =>
             {
                 _clients.MarkReachable(m.Node);
@@ -437,6 +442,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             Receive<RegisterClientOnNode>(m =>
             {
                 Register(m.Client, m.Node, phase);
+                ContinueIfDone();
+            });
+            Receive<RegisterClients>(m =>
+            {
+                Register(m, phase);
                 ContinueIfDone();
             });
             ReceiveOutsidePhases();
@@ -733,6 +743,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         {
             Receive<RegisterClient>(m => Register(m.Client, node: null, phase: null));
             Receive<RegisterClientOnNode>(m => Register(m.Client, m.Node, phase: null));
+            Receive<RegisterClients>(m => Register(m, phase: null));
             ReceiveOutsidePhases();
         });
     }
@@ -743,6 +754,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     {
         Receive<RegisterClient>(m => Register(m.Client, node: null, phase: null));
         Receive<RegisterClientOnNode>(m => Register(m.Client, m.Node, phase: null));
+        Receive<RegisterClients>(m => Register(m, phase: null));
         ReceiveOutsidePhases();
     }
 
@@ -799,7 +811,22 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private void Register(ClientId client, Address? node, PhaseRun? phase)
     {
         Sender.Tell(new ClientRegistered(client));
-        var replaced = _clients.Register(client, Sender, node);
+        Register(client, Sender, node, phase);
+    }
+
+    private void Register(RegisterClients batch, PhaseRun? phase)
+    {
+        foreach (var (client, actor) in batch.Clients)
+        {
+            Register(client, actor, node: null, phase);
+        }
+
+        Sender.Tell(new ClientsRegistered(batch.Clients.Length));
+    }
+
+    private void Register(ClientId client, IActorRef actor, Address? node, PhaseRun? phase)
+    {
+        var replaced = _clients.Register(client, actor, node);
         if (replaced is not null)
         {
             // The same client from a new actor (a restart, a reconnect): the newest wins, and a
@@ -811,7 +838,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             }
         }
 
-        Context.Watch(Sender);
+        Context.Watch(actor);
         if (_settings.LogVerbose)
         {
             _log.Info("Client {Client} registered ({Registered} in all)", client, _clients.Count);

@@ -55,7 +55,7 @@ public static class InProcessSimulation
         try
         {
             var run = CoordinatorRun.Start(system, settings.Server, setup, store, onRound);
-            system.ActorOf(ClientSupervisor.Props(settings.Clients, run.Coordinator, setup.Clients, setup.TrainerFactory, store), "clients");
+            system.ActorOf(ClientSupervisor.Props(settings.Clients, run.Coordinator, setup.Clients, setup.TrainerFactory, store, registerInBulk: true), "clients");
             return await run.Outcome.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         finally

@@ -45,6 +45,7 @@ public static class ScaleBenchmark
         long previousFit = 0;
         output.WriteLine($"scale: {options.Clients:N0} clients, {options.PerRound} per round, {options.Rounds} rounds, {options.Parameters:N0} parameters, {options.SamplesPerClient} samples each");
         output.WriteLine("round  sampling_ms  sending_ms  fit_ms  in_Fit_ms  aggregate_ms  total_ms");
+        using var progress = options.ProgressSeconds > 0 ? new Timer(_ => Progress(output, clock), null, TimeSpan.FromSeconds(options.ProgressSeconds), TimeSpan.FromSeconds(options.ProgressSeconds)) : null;
         var outcome = await InProcessSimulation.RunAsync(config, setup, r =>
         {
             if (r.Round.Value == 0 || !r.Completed)
@@ -80,6 +81,17 @@ public static class ScaleBenchmark
             trainers' Fit: {trained.TotalMilliseconds:F0} ms of thread time (2 training threads)
             process: {Status("VmHWM")} peak RSS, {Status("VmRSS")} now
             """));
+    }
+
+    // Where registration's memory goes while it runs: allocation so far, the heap, collections, RSS.
+    private static void Progress(TextWriter output, Stopwatch clock)
+    {
+        var info = GC.GetGCMemoryInfo();
+        lock (output)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  [{clock.Elapsed.TotalSeconds,6:F1} s] allocated {GC.GetTotalAllocatedBytes() / 1048576.0,8:F0} MB, heap {GC.GetTotalMemory(false) / 1048576.0,6:F0} MB (committed {info.TotalCommittedBytes / 1048576.0:F0} MB, fragmented {info.FragmentedBytes / 1048576.0:F0} MB), gen0/1/2 collections {GC.CollectionCount(0)}/{GC.CollectionCount(1)}/{GC.CollectionCount(2)}, pause {GC.GetTotalPauseDuration().TotalSeconds:F1} s, RSS {Status("VmRSS")}"));
+        }
     }
 
     private static TimeSpan Sum(List<RoundTimings> rounds, Func<RoundTimings, TimeSpan> part) => rounds.Aggregate(TimeSpan.Zero, (sum, t) => sum + part(t));

@@ -8,7 +8,8 @@ namespace FedActors.Benchmarks.Scale;
 /// <param name="PerRound">Clients sampled per round.</param>
 /// <param name="Parameters">Model size, in float32 parameters (one tensor).</param>
 /// <param name="SamplesPerClient">Each client's sample count: its FedAvg weight and its number of steps (with batch 10).</param>
-public sealed record ScaleOptions(int Clients, int Rounds, int PerRound, int Parameters, int SamplesPerClient)
+/// <param name="ProgressSeconds">Seconds between progress lines (allocation, heap, collections, RSS); 0 for none.</param>
+public sealed record ScaleOptions(int Clients, int Rounds, int PerRound, int Parameters, int SamplesPerClient, int ProgressSeconds = 0)
 {
     public const string Help = """
         scale: a FedAvg simulation of N registered clients, each a supervised actor, with a pure C#
@@ -23,6 +24,7 @@ public sealed record ScaleOptions(int Clients, int Rounds, int PerRound, int Par
           --per-round K    clients sampled per round (default 100)
           --parameters P   model size (default 100352: 784 x 128)
           --samples S      samples per client (default 60)
+          --progress T     every T seconds, a line of allocation, heap, GC counts and RSS
         """;
 
     /// <summary>Parses the options after the command name; null when help was asked for.</summary>
@@ -54,6 +56,7 @@ public sealed record ScaleOptions(int Clients, int Rounds, int PerRound, int Par
                 "--per-round" => options with { PerRound = n },
                 "--parameters" => options with { Parameters = n },
                 "--samples" => options with { SamplesPerClient = n },
+                "--progress" => options with { ProgressSeconds = n },
                 _ => throw new ArgumentException($"unknown option '{name}' (see `scale --help`)"),
             };
         }

@@ -19,11 +19,13 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
     {
     }
 
-    [Fact]
-    public void Client_WhenItsTrainerThrows_IsRestartedAndTheRoundCompletesWithoutIt()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Client_WhenItsTrainerThrows_IsRestartedAndTheRoundCompletesWithoutIt(bool registeredInBulk)
     {
         // given three clients, where c2's trainer throws in round 1 only
-        var listener = StartRun(rounds: 2, Scripted((id, task) =>
+        var listener = StartRun(registeredInBulk, rounds: 2, Scripted((id, task) =>
             id == "c2" && task.Round.Value == 1 ? new InvalidOperationException("disk full") : null));
 
         // when the run proceeds
@@ -40,11 +42,13 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
         listener.ExpectMsg<RunCompleted>();
     }
 
-    [Fact]
-    public async Task Client_WhenItFailsInAWayRestartCannotCure_IsStoppedAndDroppedFromTheRound()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Client_WhenItFailsInAWayRestartCannotCure_IsStoppedAndDroppedFromTheRound(bool registeredInBulk)
     {
         // given three clients, where c3's trainer reports bad configuration
-        var listener = StartRun(rounds: 1, Scripted((id, _) =>
+        var listener = StartRun(registeredInBulk, rounds: 1, Scripted((id, _) =>
             id == "c3" ? new ConfigurationException("no data shard for c3") : null));
 
         // when the round completes
@@ -54,15 +58,17 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
         var drop = Assert.Single(round1.Dropped);
         Assert.Equal(("c3", DropReason.Stopped), (drop.Client.Value, drop.Reason));
         await Assert.ThrowsAsync<ActorNotFoundException>(() =>
-            Sys.ActorSelection("/user/clients/c3").ResolveOne(TimeSpan.FromSeconds(3)));
+            Sys.ActorSelection("/user/clients/shard-0/c3").ResolveOne(TimeSpan.FromSeconds(3)));
     }
 
-    [Fact]
-    public void Client_WhenSupervisionRestartsIt_FindsTheStateItKeptBeforeTheRestart()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Client_WhenSupervisionRestartsIt_FindsTheStateItKeptBeforeTheRestart(bool registeredInBulk)
     {
         // given three rounds of clients that count their fits in their kept state, c1's trainer throwing once, in round 2
         var seen = new ConcurrentQueue<(string Client, int Round, int FitsBefore)>();
-        var listener = StartRun(rounds: 3, id => new StatefulTrainer(new ScriptedTrainer(1f, 10, task =>
+        var listener = StartRun(registeredInBulk, rounds: 3, id => new StatefulTrainer(new ScriptedTrainer(1f, 10, task =>
         {
             seen.Enqueue((id.Value, task.Round.Value, StatefulTrainer.FitsIn(task.ClientState)));
             return id.Value == "c1" && task.Round.Value == 2 ? new InvalidOperationException("disk full") : null;
@@ -82,7 +88,8 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
     private static Func<ClientId, ITrainer> Scripted(Func<string, FitTask, Exception?> fault) =>
         id => new ScriptedTrainer(1f, 10, task => fault(id.Value, task));
 
-    private Akka.TestKit.TestProbe StartRun(int rounds, Func<ClientId, ITrainer> trainers)
+    // Each client registers itself (a transport layer's mode), or its shard registers it with the others (a simulation's).
+    private Akka.TestKit.TestProbe StartRun(bool registeredInBulk, int rounds, Func<ClientId, ITrainer> trainers)
     {
         var settings = RoundCoordinatorSettings.Create(Sys) with
         {
@@ -97,7 +104,7 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
 
         var ids = new[] { "c1", "c2", "c3" }.Select(i => new ClientId(i)).ToList();
         Sys.ActorOf(
-            ClientSupervisor.Props(ClientSupervisorSettings.Create(Sys), coordinator, ids, trainers, new ClientStateStore(1 << 20)),
+            ClientSupervisor.Props(ClientSupervisorSettings.Create(Sys), coordinator, ids, trainers, new ClientStateStore(1 << 20), registeredInBulk),
             "clients");
         return listener;
     }

@@ -100,6 +100,42 @@ public sealed class ClientSamplerTests
         Assert.Equal("d", ordered[2].Value);
     }
 
+    [Fact]
+    public void OrderedClientIds_WhenShardsRegisterInterleavedAndClientsLeave_IndexesAndSamplesAsASortedCopy()
+    {
+        // given 20,000 ids arriving as eight shards register at once (each shard's ids in order, the shards interleaved),
+        // enough for the list to split into many chunks
+        var shards = Enumerable.Range(0, 8).Select(s => Enumerable.Range(s * 2500, 2500).Select(i => new ClientId($"client-{i:D6}")).ToList()).ToList();
+        var ordered = new OrderedClientIds();
+        var random = new Random(5);
+        var cursors = new int[shards.Count];
+        while (cursors.Select((c, s) => c < shards[s].Count).Any(open => open))
+        {
+            var s = random.Next(shards.Count);
+            for (var n = random.Next(1, 300); n > 0 && cursors[s] < shards[s].Count; n--)
+            {
+                ordered.Add(shards[s][cursors[s]++]);
+            }
+        }
+
+        // when every seventh client leaves
+        var expected = shards.SelectMany(s => s).Order().ToList();
+        foreach (var gone in expected.Where((_, i) => i % 7 == 0).ToList())
+        {
+            Assert.True(ordered.Remove(gone));
+            expected.Remove(gone);
+        }
+
+        // then reading by index and by enumeration gives the sorted ids, and each seed samples what the dense shuffle over a sorted copy samples
+        Assert.Equal(expected.Count, ordered.Count);
+        Assert.Equal(expected, Enumerable.Range(0, ordered.Count).Select(i => ordered[i]));
+        Assert.Equal(expected, ordered.AsEnumerable());
+        foreach (var seed in new[] { 1, 42, -7 })
+        {
+            Assert.Equal(DenseSample(expected, 0.005, 100, seed), ClientSampler.Sample(ordered, 0.005, 100, seed).AsEnumerable());
+        }
+    }
+
     // The sampler before it went sparse: a sorted copy of every id, shuffled in place.
     private static IEnumerable<ClientId> DenseSample(IEnumerable<ClientId> registered, double fraction, int minimum, int seed)
     {

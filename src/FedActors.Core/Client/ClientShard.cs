@@ -1,0 +1,76 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using Akka.Configuration;
+using FedActors.Core.Protocol;
+
+namespace FedActors.Core.Client;
+
+/// <summary>
+/// Parent and supervisor of up to <see cref="ClientSupervisor.ShardSize"/> clients: a trainer
+/// fault restarts the client (up to the configured limit), a fault that restarting cannot cure
+/// (bad configuration, a constructor that throws) stops it. With a coordinator in this actor
+/// system it registers its clients in one <see cref="RegisterClients"/>, retrying every
+/// registration-retry until acknowledged; otherwise each client registers itself.
+/// </summary>
+internal sealed class ClientShard : ReceiveActor, IWithTimers
+{
+    private const string RetryTimerKey = "register-retry";
+
+    private readonly ClientSupervisorSettings _settings;
+
+    /// <summary>Creates the shard and its clients, one child per id named by <see cref="ClientSupervisor.ActorNameFor"/>, all from the one <paramref name="clientProps"/>.</summary>
+    /// <param name="settings">The supervision and registration settings.</param>
+    /// <param name="clientProps">The clients' shared Props (<see cref="FederatedClient.ForNamedChildren"/>).</param>
+    /// <param name="clients">The clients' ids.</param>
+    /// <param name="coordinator">Where to register them in bulk; null when each client registers itself.</param>
+    public ClientShard(ClientSupervisorSettings settings, Props clientProps, ClientId[] clients, IActorRef? coordinator)
+    {
+        _settings = settings;
+        var children = ImmutableArray.CreateBuilder<ClientActor>(clients.Length);
+        foreach (var id in clients)
+        {
+            children.Add(new ClientActor(id, Context.ActorOf(clientProps, ClientSupervisor.ActorNameFor(id))));
+        }
+
+        Receive<UseCoordinator>(m =>
+        {
+            // The clients register themselves with the new coordinator; an old batch's retry would only confuse it.
+            Timers.Cancel(RetryTimerKey);
+            foreach (var child in Context.GetChildren())
+            {
+                child.Forward(m);
+            }
+        });
+        if (coordinator is not null)
+        {
+            var registration = new RegisterClients(children.MoveToImmutable());
+            Receive<RetryRegistration>(_ => Register(coordinator, registration));
+            Receive<ClientsRegistered>(_ => Timers.Cancel(RetryTimerKey));
+            Register(coordinator, registration);
+        }
+    }
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Props for a shard of <paramref name="clients"/>; <paramref name="coordinator"/> null when each client registers itself.</summary>
+    public static Props Props(ClientSupervisorSettings settings, Props clientProps, ClientId[] clients, IActorRef? coordinator) =>
+        Akka.Actor.Props.Create(() => new ClientShard(settings, clientProps, clients, coordinator));
+
+    /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(
+        maxNrOfRetries: _settings.MaxRestarts,
+        withinTimeRange: (TimeSpan?)_settings.RestartWindow,
+        localOnlyDecider: e => e is ActorInitializationException or ConfigurationException ? Directive.Stop : Directive.Restart);
+
+    private void Register(IActorRef coordinator, RegisterClients registration)
+    {
+        Timers.StartSingleTimer(RetryTimerKey, RetryRegistration.Instance, _settings.RegistrationRetry);
+        coordinator.Tell(registration);
+    }
+
+    private sealed record RetryRegistration : INoSerializationVerificationNeeded
+    {
+        public static readonly RetryRegistration Instance = new();
+    }
+}
