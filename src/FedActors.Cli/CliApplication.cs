@@ -23,6 +23,7 @@ internal static class CliApplication
             ClientCommand.Create(console),
             BenchmarkCommand.Create(console, engine),
             PrivacyCommand.Create(console),
+            CertsCommand.Create(console),
         };
 
         var parsed = root.Parse(args);

@@ -103,6 +103,36 @@ public sealed class ClusterSerializerTests : IAsyncLifetime
 
     private SerializerWithStringManifest Serializer => (SerializerWithStringManifest)_system.Serialization.FindSerializerForType(typeof(INodeMessage));
 
+    [Fact]
+    public void AChallengeAndAHelloWithAProof_RoundTrip()
+    {
+        // given a challenge and a hello carrying a proof
+        var link = _system.ActorOf(Props.Empty, "link");
+        var challenge = new NodeChallenge(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
+        var proof = new NodeProof(new byte[] { 1, 2, 3 }, challenge.Nonce, new byte[] { 9, 8 });
+        var hello = new NodeHello(ProtocolSerializer.WireVersion, link, [new ClientId("a")], TestParameters.Layout, proof);
+
+        // when both go through the serializer
+        var challengeBack = Assert.IsType<NodeChallenge>(RoundTrip(challenge));
+        var helloBack = Assert.IsType<NodeHello>(RoundTrip(hello));
+
+        // then every byte comes back
+        Assert.Equal(challenge.Nonce.ToArray(), challengeBack.Nonce.ToArray());
+        Assert.Equal(proof.Certificate.ToArray(), helloBack.Proof!.Certificate.ToArray());
+        Assert.Equal(proof.Nonce.ToArray(), helloBack.Proof.Nonce.ToArray());
+        Assert.Equal(proof.Signature.ToArray(), helloBack.Proof.Signature.ToArray());
+        Assert.Null(Assert.IsType<NodeHello>(RoundTrip(hello with { Proof = null })).Proof);
+    }
+
+    [Fact]
+    public void AChallengeWithAnOversizedNonce_IsAClearSerializationError()
+    {
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(new NodeChallenge(new byte[32]));
+        var bytes = serializer.ToBinary(new NodeChallenge(new byte[33]));
+        var e = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, serializer.Manifest(new NodeChallenge(new byte[32]))));
+        Assert.Contains("NodeChallenge payload is malformed", e.Message);
+    }
+
     private object RoundTrip(object message)
     {
         var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(message);

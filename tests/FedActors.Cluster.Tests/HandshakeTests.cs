@@ -17,18 +17,11 @@ public sealed class HandshakeTests
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    private const string TwoClientRun = """
-        fedactors.run.rounds = 2
-        fedactors.server.min-available-clients = 2
-        fedactors.server.fraction-fit = 1.0
-        fedactors.server.min-fit-clients = 2
-        """;
-
     [Fact]
     public async Task ANodeOfAnotherWireVersion_IsRefusedNamingBothVersionsAndTheNode()
     {
         // given a server, and a node that says hello in wire version 3 through its own ClusterClient
-        await using var cluster = await LocalCluster.StartAsync(2, TwoClientRun);
+        await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
         var (runtime, settings) = cluster.NodeSettings();
         var old = ActorSystem.Create("fedactors", NodeConfig.Client(settings, cluster.Server.Address, runtime.Config));
         try
@@ -56,7 +49,7 @@ public sealed class HandshakeTests
     public async Task ASecondNodeClaimingALiveNodesClientId_IsRefusedNamingTheIdAndItsHolder()
     {
         // given a node holding client-0 and client-1, welcomed: its clients are training (held until the test lets them finish)
-        await using var cluster = await LocalCluster.StartAsync(2, TwoClientRun);
+        await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
         var fitStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var first = cluster.AddNode(LocalCluster.Ids(0, 2), trainer: id => new GatedTrainer(LocalCluster.Trainer(id), fitStarted, gate.Task));
@@ -79,7 +72,7 @@ public sealed class HandshakeTests
     public async Task ANodeWhoseModelDiffers_IsRefusedNamingTheDifference()
     {
         // given a server of the tests' two-tensor model
-        await using var cluster = await LocalCluster.StartAsync(2, TwoClientRun);
+        await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
         var other = new ParameterLayout([new TensorSpec("w", ImmutableArray.Create(3, 2)), new TensorSpec("b", ImmutableArray.Create(2))]);
 
         // when a node whose trainers expect a 3x2 'w' says hello

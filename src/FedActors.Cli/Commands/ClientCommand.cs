@@ -130,7 +130,7 @@ internal static class ClientCommand
     private static string? Number(int? value) => value?.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Which of the run's clients a node hosts: by id, or a range by number.</summary>
-    private sealed record IdChoice(string? Ids, int? First, int? Count)
+    internal sealed record IdChoice(string? Ids, int? First, int? Count)
     {
         public List<ClientId> From(List<ClientId> everyone)
         {

@@ -34,12 +34,30 @@ public static class ClientNode
             throw new ArgumentException("a client node needs at least one client", nameof(clients));
         }
 
-        var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Client(cluster, seed, settings.Config));
+        // A client node checks the server's certificate against the federation CA too; it keeps no audit log.
+        var trust = cluster.Tls.Enabled ? new Security.FederationTrust(cluster.Tls.Ca!, cluster.Tls.DenyListPath, audit: null) : null;
+        var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Client(cluster, seed, settings.Config), trust));
         var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var link = system.ActorOf(ServerLink.Props(cluster, seed, [.. clients], layout, outcome), LinkName);
+
+        // Akka.Remote 1.5.74 stops a node whose outbound TLS handshake fails (CoordinatedShutdown,
+        // TlsHandshakeFailureReason): the node then ends saying so, rather than waiting for ever.
+        _ = system.WhenTerminated.ContinueWith(
+            _ => outcome.TrySetResult(new ClientNodeOutcome(false, StoppedReason(system, seed))),
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
         system.ActorOf(ClientSupervisor.Props(settings.Clients, link, clients, trainerFactory, store), "clients");
         return new ClientNodeHandle(system, store, outcome.Task);
+    }
+
+    private static string StoppedReason(ActorSystem system, Address seed)
+    {
+        var reason = CoordinatedShutdown.Get(system).ShutdownReason;
+        return reason?.GetType().Name == "TlsHandshakeFailureReason"
+            ? $"the TLS handshake with the server at {seed} failed and Akka.Remote stopped this node: the server refused this node's certificate or this node refused the server's (see the log above; both must be issued by the federation CA of 'fedactors.cluster.tls.ca', and not revoked)"
+            : $"the node stopped ({reason?.ToString() ?? "its actor system terminated"}) before the server's run ended";
     }
 }
 

@@ -5,6 +5,7 @@ using Akka.Cluster.Tools.Client;
 using Akka.Event;
 using FedActors.Cluster.Configuration;
 using FedActors.Cluster.Protocol;
+using FedActors.Cluster.Security;
 using FedActors.Cluster.Transfers;
 using FedActors.Core.Protocol;
 using FedActors.Core.Serialization;
@@ -38,6 +39,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private readonly Dictionary<ClientId, IActorRef> _local = [];
     private IActorRef _clusterClient = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
+    private NodeProof? _proof;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -82,7 +84,8 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             }
         });
         Receive<ConnectTimeout>(_ => End(new ClientNodeOutcome(false,
-            $"the server at {_seed} did not answer within {_settings.ConnectTimeout} ('fedactors.cluster.client.connect-timeout'): is it running, is the seed address right, and is its port open to this machine?")));
+            $"the server at {_seed} did not answer within {_settings.ConnectTimeout} ('fedactors.cluster.client.connect-timeout'): is it running, is the seed address right, and is its port open to this machine?"
+            + (_settings.Tls.Enabled ? " With TLS on, the server may also have refused this node's certificate in the handshake (another CA, or revoked): its log and audit log say which." : string.Empty))));
 
         // Clients register from their start; they are remembered, and relayed once welcomed.
         Receive<RegisterClient>(m => _local[m.Client] = Sender);
@@ -120,6 +123,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private void Common()
     {
         Receive<Chunk>(OnChunk);
+        Receive<NodeChallenge>(OnChallenge);
         Receive<NodeRefused>(m => End(new ClientNodeOutcome(false, $"the server at {_seed} refused this node: {m.Reason}")));
         Receive<ExpireTransfers>(_ =>
         {
@@ -130,7 +134,21 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         });
     }
 
-    private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout));
+    private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout, _proof));
+
+    /// <summary>The server asks who this node is: sign its nonce with the certificate's key, and say hello again at once.</summary>
+    private void OnChallenge(NodeChallenge challenge)
+    {
+        if (_settings.Tls.Certificate is not { } certificate)
+        {
+            End(new ClientNodeOutcome(false, $"the server at {_seed} asks this node to prove its client ids, but this node has no certificate: set 'fedactors.cluster.tls.enabled' and its certificate (`fedactors certs client`)"));
+            return;
+        }
+
+        var linkPath = Self.Path.ToStringWithAddress(((ExtendedActorSystem)Context.System).Provider.DefaultAddress);
+        _proof = NodeIdentity.Prove(certificate, challenge.Nonce, _seed, linkPath, _clients);
+        SayHello();
+    }
 
     private void Send(ClientId client, IFedActorsMessage message)
     {

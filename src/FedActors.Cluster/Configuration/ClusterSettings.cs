@@ -16,6 +16,8 @@ namespace FedActors.Cluster.Configuration;
 /// <param name="TransferTimeout">How long a chunked transfer may wait for its next chunk.</param>
 /// <param name="HeartbeatInterval">How often client nodes and the server exchange heartbeats.</param>
 /// <param name="AcceptableHeartbeatPause">How long heartbeats may stop before the other side counts as unreachable.</param>
+/// <param name="Tls">Mutual TLS and node identity (fedactors.cluster.tls), its files loaded.</param>
+/// <param name="AuditLogPath">The server's audit log file; empty for none.</param>
 public sealed record ClusterSettings(
     string SystemName,
     string ServerHost,
@@ -28,7 +30,9 @@ public sealed record ClusterSettings(
     int ChunkSize,
     TimeSpan TransferTimeout,
     TimeSpan HeartbeatInterval,
-    TimeSpan AcceptableHeartbeatPause)
+    TimeSpan AcceptableHeartbeatPause,
+    Security.TlsSettings Tls,
+    string AuditLogPath)
 {
     private const string C = "fedactors.cluster.";
     private static readonly Lazy<Config> DefaultsLazy = new(() => FedActorsConfig.ReadEmbedded(typeof(ClusterSettings).Assembly, "FedActors.Cluster.reference.cluster.conf"));
@@ -61,7 +65,9 @@ public sealed record ClusterSettings(
             ChunkSize: (int)chunk,
             TransferTimeout: r.Duration(C + "transfer-timeout"),
             HeartbeatInterval: r.Duration(C + "heartbeat-interval"),
-            AcceptableHeartbeatPause: r.Duration(C + "acceptable-heartbeat-pause"));
+            AcceptableHeartbeatPause: r.Duration(C + "acceptable-heartbeat-pause"),
+            Tls: Security.TlsSettings.Read(full),
+            AuditLogPath: full.GetString(C + "audit-log", string.Empty) ?? string.Empty);
         if (!Akka.Actor.ActorPath.IsValidPathElement(settings.SystemName) || settings.SystemName.Contains('@'))
         {
             throw new ConfigurationException($"'{C}system-name' is '{settings.SystemName}', not a valid actor system name (letters, digits, '-' and '_')");

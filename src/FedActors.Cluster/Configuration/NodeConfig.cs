@@ -1,7 +1,11 @@
 using System.Globalization;
 using Akka.Cluster.Tools.Client;
 using Akka.Cluster.Tools.PublishSubscribe;
+using Akka.Actor;
+using Akka.Actor.Setup;
 using Akka.Configuration;
+using Akka.Remote.Transport.DotNetty;
+using FedActors.Cluster.Security;
 
 namespace FedActors.Cluster.Configuration;
 
@@ -40,6 +44,7 @@ public static class NodeConfig
               port = {{s.ServerPort}}
               # A run that adds adapters (the throttler, in tests) must keep this one.
               applied-adapters = [fedactors-gate]
+              {{Ssl(s)}}
             }
           }
           cluster {
@@ -74,6 +79,7 @@ public static class NodeConfig
             dot-netty.tcp {
               hostname = "{{s.ClientHost}}"
               port = {{s.ClientPort}}
+              {{Ssl(s)}}
             }
           }
           cluster.client {
@@ -89,6 +95,27 @@ public static class NodeConfig
           }
         }
         """));
+
+    /// <summary>
+    /// The actor system's setup: <paramref name="config"/>, and with TLS on, Akka.Remote's
+    /// <see cref="DotNettySslSetup"/> with this node's certificate, mutual authentication required
+    /// (a peer without a certificate is refused in the handshake) and <paramref name="trust"/>
+    /// deciding every peer certificate, in place of Akka's check against the system's store.
+    /// </summary>
+    public static ActorSystemSetup Setup(ClusterSettings s, Config config, FederationTrust? trust)
+    {
+        var setup = BootstrapSetup.Create().WithConfig(config);
+        if (!s.Tls.Enabled)
+        {
+            return ActorSystemSetup.Create(setup);
+        }
+
+        ArgumentNullException.ThrowIfNull(trust);
+        return setup.And(new DotNettySslSetup(s.Tls.Certificate!, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, trust.TlsValidator()));
+    }
+
+    // Akka names TLS addresses akka.ssl.tcp://; the certificate and the validator come from Setup.
+    private static string Ssl(ClusterSettings s) => s.Tls.Enabled ? "enable-ssl = on" : string.Empty;
 
     private static Config Compose(Config run, string nodeHocon)
     {

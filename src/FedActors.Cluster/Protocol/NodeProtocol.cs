@@ -19,7 +19,21 @@ namespace FedActors.Cluster.Protocol;
 /// <param name="Link">The node's <c>ServerLink</c>.</param>
 /// <param name="Clients">The ids of the clients the node hosts.</param>
 /// <param name="Layout">The parameter layout of the node's model; null when the hello is of another wire version and was not read further.</param>
-public sealed record NodeHello(int WireVersion, IActorRef Link, ImmutableArray<ClientId> Clients, ParameterLayout? Layout) : INodeMessage;
+/// <param name="Proof">The node's answer to the server's <see cref="NodeChallenge"/>; null before it has one, and when TLS is off.</param>
+public sealed record NodeHello(int WireVersion, IActorRef Link, ImmutableArray<ClientId> Clients, ParameterLayout? Layout, NodeProof? Proof = null) : INodeMessage;
+
+/// <summary>
+/// The server's answer to a hello without a valid proof, when identity proofs are on: a fresh
+/// random nonce, sent to the hello's link, for the node to sign (see <c>Security.NodeIdentity</c>).
+/// </summary>
+/// <param name="Nonce">32 random bytes, good for one proof from that link.</param>
+public sealed record NodeChallenge(ReadOnlyMemory<byte> Nonce) : INodeMessage;
+
+/// <summary>A node's proof that it holds the key of a certificate naming its client ids.</summary>
+/// <param name="Certificate">The node's certificate, DER.</param>
+/// <param name="Nonce">The server's nonce it answers.</param>
+/// <param name="Signature">The certificate key's signature of <c>NodeIdentity.SignedBytes</c>.</param>
+public sealed record NodeProof(ReadOnlyMemory<byte> Certificate, ReadOnlyMemory<byte> Nonce, ReadOnlyMemory<byte> Signature);
 
 /// <summary>The server accepts a node: its clients' registrations follow.</summary>
 public sealed record NodeWelcome : INodeMessage

@@ -25,10 +25,13 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
     private const string RefusedManifest = "NR";
     private const string RunEndedManifest = "RE";
     private const string ChunkManifest = "CK";
+    private const string ChallengeManifest = "NC";
 
     // A chunk is at most fedactors.cluster.chunk-size (<= 120000 bytes); anything far larger is corrupt.
     private const int MaxChunkBytes = 1 << 20;
     private const int MaxClients = 1 << 16;
+    private const int MaxCertificateBytes = 1 << 16;
+    private const int MaxSignatureBytes = 1 << 12;
 
     private readonly ExtendedActorSystem _system;
 
@@ -47,6 +50,7 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         NodeRefused => RefusedManifest,
         RunEnded => RunEndedManifest,
         Chunk => ChunkManifest,
+        NodeChallenge => ChallengeManifest,
         _ => throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -74,6 +78,18 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                         ProtocolSerializer.WriteLayout(w, m.Layout);
                     }
 
+                    w.Write(m.Proof is not null);
+                    if (m.Proof is { } proof)
+                    {
+                        WriteBytes(w, proof.Certificate.Span);
+                        WriteBytes(w, proof.Nonce.Span);
+                        WriteBytes(w, proof.Signature.Span);
+                    }
+
+                    break;
+                case NodeChallenge m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    WriteBytes(w, m.Nonce.Span);
                     break;
                 case NodeWelcome:
                     w.Write(ProtocolSerializer.WireVersion);
@@ -116,6 +132,7 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             RefusedManifest => nameof(NodeRefused),
             RunEndedManifest => nameof(RunEnded),
             ChunkManifest => nameof(Chunk),
+            ChallengeManifest => nameof(NodeChallenge),
             _ => throw new SerializationException($"FedActors cluster protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
         };
 
@@ -143,6 +160,7 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             {
                 WelcomeManifest => NodeWelcome.Instance,
                 RunEndedManifest => new RunEnded(r.ReadBoolean(), r.ReadString()),
+                ChallengeManifest => new NodeChallenge(ReadBytes(r, Security.NodeIdentity.NonceLength)),
                 _ => ReadChunk(r),
             };
             return Whole(r, message, name, bytes.Length);
@@ -179,7 +197,26 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         }
 
         var layout = r.ReadBoolean() ? ProtocolSerializer.ReadLayout(r) : null;
-        return Whole(r, new NodeHello(version, link, clients.MoveToImmutable(), layout), nameof(NodeHello), length);
+        var proof = r.ReadBoolean() ? new NodeProof(ReadBytes(r, MaxCertificateBytes), ReadBytes(r, Security.NodeIdentity.NonceLength), ReadBytes(r, MaxSignatureBytes)) : null;
+        return Whole(r, new NodeHello(version, link, clients.MoveToImmutable(), layout, proof), nameof(NodeHello), length);
+    }
+
+    private static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)
+    {
+        w.Write(bytes.Length);
+        w.Write(bytes);
+    }
+
+    private static byte[] ReadBytes(BinaryReader r, int max)
+    {
+        var length = r.ReadInt32();
+        if (length < 0 || length > max)
+        {
+            throw new InvalidDataException($"a byte field's length is {length}, outside 0..{max}");
+        }
+
+        var data = r.ReadBytes(length);
+        return data.Length == length ? data : throw new EndOfStreamException();
     }
 
     private static Chunk ReadChunk(BinaryReader r)

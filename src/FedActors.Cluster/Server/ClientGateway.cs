@@ -1,4 +1,6 @@
 using System.Runtime.Serialization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
@@ -6,6 +8,7 @@ using Akka.Event;
 using Akka.Remote;
 using FedActors.Cluster.Configuration;
 using FedActors.Cluster.Protocol;
+using FedActors.Cluster.Security;
 using FedActors.Cluster.Transfers;
 using FedActors.Core.Protocol;
 using FedActors.Core.Serialization;
@@ -30,6 +33,9 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
 {
     private const string ExpiryTimerKey = "transfer-expiry";
 
+    // Links that said hello and never answered their challenge are forgotten beyond this many.
+    private const int MaxChallenges = 4096;
+
     private readonly IActorRef _coordinator;
     private readonly ParameterLayout _layout;
     private readonly ClusterSettings _settings;
@@ -38,11 +44,18 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly SharedModels _models;
     private readonly Dictionary<Address, ClientNode> _nodes = [];
     private readonly Dictionary<ClientId, Address> _owners = [];
+    private readonly FederationTrust? _trust;
+    private readonly AuditLog? _audit;
+
+    // The nonce sent to each link that has said hello and not yet proved who it is, by link path.
+    private readonly Dictionary<string, byte[]> _challenges = [];
     private int _generation;
     private bool _ended;
 
-    public ClientGateway(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings)
+    public ClientGateway(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings, FederationTrust? trust, AuditLog? audit)
     {
+        _trust = trust;
+        _audit = audit;
         _coordinator = coordinator;
         _layout = layout;
         _settings = settings;
@@ -63,8 +76,13 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     /// <inheritdoc />
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings) =>
-        Akka.Actor.Props.Create(() => new ClientGateway(coordinator, layout, settings));
+    /// <param name="coordinator">The run's coordinator.</param>
+    /// <param name="layout">The server's model layout, which every node's must match.</param>
+    /// <param name="settings">The cluster layer's settings.</param>
+    /// <param name="trust">The federation's trust, when TLS is on: every node then proves its ids; null when off.</param>
+    /// <param name="audit">Where joins and refusals are recorded; null for nowhere.</param>
+    public static Props Props(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings, FederationTrust? trust = null, AuditLog? audit = null) =>
+        Akka.Actor.Props.Create(() => new ClientGateway(coordinator, layout, settings, trust, audit));
 
     /// <inheritdoc />
     protected override void PreStart()
@@ -73,6 +91,10 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         ClusterClientReceptionist.Get(Context.System).Underlying.Tell(SubscribeClusterClients.Instance);
         var every = TimeSpan.FromTicks(Math.Max(_settings.TransferTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
         Timers.StartPeriodicTimer(ExpiryTimerKey, ExpireTransfers.Instance, every);
+        if (_trust is null)
+        {
+            _log.Warning("TLS is off ('fedactors.cluster.tls.enabled'): connections are not encrypted, nodes are not authenticated and no node proves its client ids; any node that reaches this port may claim any free id");
+        }
     }
 
     /// <inheritdoc />
@@ -102,13 +124,54 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
             return;
         }
 
+        // The link is an actor ref the node wrote into its own message; nothing ties its address to
+        // the connection the hello came on (the receptionist relays it). With identity proofs on it
+        // needs no such tie: the nonce goes to the link, so only whoever receives the link's
+        // messages can answer, and the signature covers the link's path, so a proof cannot be moved
+        // to another link. With them off, a node could name another's link; the server would then
+        // only send that node's clients' work to it, and the ids stay first come, first served.
+        X509Certificate2? certificate = null;
+        if (_trust is not null)
+        {
+            var key = hello.Link.Path.ToStringWithAddress();
+            if (!_challenges.TryGetValue(key, out var nonce) || hello.Proof is null || !hello.Proof.Nonce.Span.SequenceEqual(nonce))
+            {
+                // A first hello, a retry sent before the challenge arrived, or a proof for an earlier
+                // server: the same nonce while one is outstanding, so that retries cannot outrun it.
+                if (nonce is null)
+                {
+                    if (_challenges.Count >= MaxChallenges)
+                    {
+                        _challenges.Clear();
+                    }
+
+                    nonce = NodeIdentity.NewNonce();
+                    _challenges[key] = nonce;
+                }
+
+                hello.Link.Tell(new NodeChallenge(nonce));
+                return;
+            }
+
+            _challenges.Remove(key);
+            var self = ((ExtendedActorSystem)Context.System).Provider.DefaultAddress;
+            if (NodeIdentity.Refusal(hello, nonce, self, _trust, out certificate) is { } refusal)
+            {
+                Refuse(hello, $"node {node} did not prove its identity: {refusal}", certificate);
+                return;
+            }
+        }
+
+        var thumbprint = certificate?.GetCertHashString(HashAlgorithmName.SHA256);
         var taken = hello.Clients
-            .Where(id => _owners.TryGetValue(id, out var owner) && !owner.Equals(node) && !_nodes[owner].Lost)
+            .Where(id => _owners.TryGetValue(id, out var owner) && !owner.Equals(node) && !_nodes[owner].Lost
+                // The same certificate at a new address is the same node, restarted before its old connection was seen to close.
+                && (thumbprint is null || _nodes[owner].Thumbprint != thumbprint))
             .Select(id => $"{id} (held by {_owners[id]})")
             .ToList();
         if (taken.Count > 0)
         {
-            Refuse(hello, $"node {node} hosts client ids that a connected node already holds: {string.Join(", ", taken)}; give each node its own ids (--client-ids or --first-client-id)");
+            Refuse(hello, $"node {node} hosts client ids that a connected node already holds: {string.Join(", ", taken)}; give each node its own ids (--client-ids or --first-client-id)", certificate);
             return;
         }
 
@@ -128,7 +191,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         var generation = ++_generation;
-        var entry = new ClientNode(hello.Link);
+        var entry = new ClientNode(hello.Link, thumbprint);
         foreach (var id in hello.Clients)
         {
             var name = $"{Uri.EscapeDataString(id.Value)}-{generation}";
@@ -141,12 +204,14 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         // The coordinator may still count the address unreachable from an earlier life of the node.
         _coordinator.Tell(new NodeReachable(node));
         hello.Link.Tell(NodeWelcome.Instance);
-        _log.Info("Node {Node} joined with {Count} clients ({Clients})", node, hello.Clients.Length, string.Join(", ", hello.Clients));
+        _log.Info("Node {Node} joined with {Count} clients ({Clients}){Identity}", node, hello.Clients.Length, string.Join(", ", hello.Clients), certificate is null ? string.Empty : $", proved by {certificate.Subject}");
+        _audit?.Write("join", node.ToString(), certificate, hello.Clients, accepted: true, certificate is null ? "welcomed (identity proofs off)" : "welcomed: identity proved");
     }
 
-    private void Refuse(NodeHello hello, string reason)
+    private void Refuse(NodeHello hello, string reason, X509Certificate2? certificate = null)
     {
         _log.Error("Refusing node {Node}: {Reason}", hello.Link.Path.Address, reason);
+        _audit?.Write(reason.Contains("is revoked", StringComparison.Ordinal) ? "revoked" : "refused", hello.Link.Path.Address.ToString(), certificate, hello.Clients, accepted: false, reason);
         hello.Link.Tell(new NodeRefused(reason));
     }
 
@@ -244,9 +309,12 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         Sender.Tell(Done.Instance);
     }
 
-    private sealed class ClientNode(IActorRef link)
+    private sealed class ClientNode(IActorRef link, string? thumbprint)
     {
         public IActorRef Link { get; } = link;
+
+        /// <summary>The SHA-256 thumbprint of the certificate the node proved its ids with; null with proofs off.</summary>
+        public string? Thumbprint { get; } = thumbprint;
 
         public Dictionary<ClientId, IActorRef> Clients { get; } = [];
 

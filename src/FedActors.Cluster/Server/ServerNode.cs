@@ -3,6 +3,7 @@ using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using FedActors.Cluster.Configuration;
+using FedActors.Cluster.Security;
 using FedActors.Core.Configuration;
 using FedActors.Core.Metrics;
 using FedActors.Core.Simulation;
@@ -27,7 +28,19 @@ public static class ServerNode
     /// <param name="ct">Stops waiting for the cluster to come up.</param>
     public static async Task<ServerNodeHandle> StartAsync(RuntimeSettings settings, ClusterSettings cluster, SimulationSetup setup, Action<RoundRecord>? onRound = null, CancellationToken ct = default)
     {
-        var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Server(cluster, settings.Config));
+        var audit = cluster.AuditLogPath.Length > 0 ? new AuditLog(cluster.AuditLogPath) : null;
+        var trust = cluster.Tls.Enabled ? new FederationTrust(cluster.Tls.Ca!, cluster.Tls.DenyListPath, audit) : null;
+        ActorSystem system;
+        try
+        {
+            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Server(cluster, settings.Config), trust));
+        }
+        catch
+        {
+            audit?.Dispose();
+            throw;
+        }
+
         try
         {
             // A one-node cluster: the server is its own seed, at the port it was given or got.
@@ -46,13 +59,14 @@ public static class ServerNode
             }
 
             var run = CoordinatorRun.Start(system, settings.Server, setup, clientStates: null, onRound);
-            var gateway = system.ActorOf(ClientGateway.Props(run.Coordinator, setup.InitialParameters.Layout, cluster), NodeConfig.GatewayName);
+            var gateway = system.ActorOf(ClientGateway.Props(run.Coordinator, setup.InitialParameters.Layout, cluster, trust, audit), NodeConfig.GatewayName);
             ClusterClientReceptionist.Get(system).RegisterService(gateway);
-            return new ServerNodeHandle(system, member.SelfAddress, gateway, run.Outcome);
+            return new ServerNodeHandle(system, member.SelfAddress, gateway, run.Outcome, audit);
         }
         catch
         {
             await system.Terminate().ConfigureAwait(false);
+            audit?.Dispose();
             throw;
         }
     }
@@ -62,9 +76,11 @@ public static class ServerNode
 public sealed class ServerNodeHandle : IAsyncDisposable
 {
     private readonly IActorRef _gateway;
+    private readonly AuditLog? _audit;
 
-    internal ServerNodeHandle(ActorSystem system, Address address, IActorRef gateway, Task<RunOutcome> outcome)
+    internal ServerNodeHandle(ActorSystem system, Address address, IActorRef gateway, Task<RunOutcome> outcome, AuditLog? audit)
     {
+        _audit = audit;
         System = system;
         Address = address;
         _gateway = gateway;
@@ -92,5 +108,9 @@ public sealed class ServerNodeHandle : IAsyncDisposable
     }
 
     /// <summary>Leaves: terminates the node's actor system (pending messages to the nodes are flushed first).</summary>
-    public async ValueTask DisposeAsync() => await System.Terminate().ConfigureAwait(false);
+    public async ValueTask DisposeAsync()
+    {
+        await System.Terminate().ConfigureAwait(false);
+        _audit?.Dispose();
+    }
 }

@@ -31,6 +31,14 @@ internal sealed class LocalCluster : IAsyncDisposable
         akka.cluster.leader-actions-interval = 100ms
         """;
 
+    /// <summary>A two-round run in which both of two clients answer every round.</summary>
+    public const string TwoClientRun = """
+        fedactors.run.rounds = 2
+        fedactors.server.min-available-clients = 2
+        fedactors.server.fraction-fit = 1.0
+        fedactors.server.min-fit-clients = 2
+        """;
+
     private readonly List<ClientNodeHandle> _nodes = [];
     private readonly string _overrides;
 
