@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using FedActors.Cluster.Tests.Support;
@@ -8,9 +10,15 @@ namespace FedActors.Cluster.Tests;
 
 /// <summary>
 /// The server and client commands as real processes (the CLI built once, started through
-/// <c>dotnet fedactors.dll</c>) on loopback, with the shipped hocon/server.conf and client.conf.
+/// <c>dotnet fedactors.dll</c>) on loopback, with the shipped hocon/server.conf and client.conf:
+/// client nodes killed, and the server killed and started again with <c>--resume</c>.
 /// </summary>
-/// <remarks>Serial with the other cluster tests, as every test of this assembly (AssemblyInfo.cs): four processes share the cores.</remarks>
+/// <remarks>
+/// Serial with the other cluster tests, as every test of this assembly (AssemblyInfo.cs): four processes share the cores.
+/// Where a test needs the model of a run that was never stopped, it runs <c>fedactors simulate</c>
+/// of the same configuration: the cluster is the simulation with the wire in between
+/// (<see cref="ClusterRunTests"/>, README), so that is the model an uninterrupted cluster run ends with.
+/// </remarks>
 [Trait("Category", "Cluster")]
 public sealed partial class ClusterProcessTests(ITestOutputHelper output) : IDisposable
 {
@@ -37,30 +45,26 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output) : IDis
 
     private readonly DirectoryInfo _folder = Directory.CreateTempSubdirectory("fedactors-cluster-procs-");
     private readonly List<CliProcess> _processes = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
 
     [Fact]
     public async Task AClientNodeProcessKilledMidRound_IsDroppedWithinSeconds_AndTheServerProcessCompletesEveryRound()
     {
         // given a server process on a free loopback port (port 0: it prints the one it got) and
         // three client node processes of two clients each dialling it
-        var clock = Stopwatch.StartNew();
-        var hocon = Path.Combine(CliProcess.RepositoryRoot, "hocon");
         var metrics = Path.Combine(_folder.FullName, "out", "metrics.json");
-        var server = Started("server", clock, ["server", "--config", Path.Combine(hocon, "server.conf"), "--plain", "--host", "127.0.0.1", "--port", "0", "--output", Path.GetDirectoryName(metrics)!, .. Run]);
+        var server = Started("server", ["server", "--config", Hocon("server.conf"), "--plain", "--host", "127.0.0.1", "--port", "0", "--output", Path.GetDirectoryName(metrics)!, .. Run]);
         var seed = ServerAddress().Match((await server.WaitForLineAsync(ServerAddress().IsMatch, Patience)).Text).Value;
-        var nodes = Enumerable.Range(0, 3).Select(n => Started(
-            $"client node {n}",
-            clock,
-            ["client", "--config", Path.Combine(hocon, "client.conf"), "--seed", seed, "--host", "127.0.0.1", "--first-client-id", $"{2 * n}", "--clients-on-node", "2", .. Run])).ToList();
+        var nodes = StartNodes(seed);
 
         // when the third node's process is SIGKILLed as soon as round 1 is recorded (round 2's
         // training has just been sent out), and the server goes on
         await server.WaitForLineAsync(l => l.StartsWith("round 1/4", StringComparison.Ordinal), Patience);
         nodes[2].Kill();
-        var killedAt = clock.Elapsed;
+        var killedAt = _clock.Elapsed;
         var round2At = (await server.WaitForLineAsync(l => l.StartsWith("round 2/4", StringComparison.Ordinal), Patience)).At;
         var exitCode = await server.ExitCodeAsync(Patience);
-        output.WriteLine($"kill at {killedAt.TotalSeconds:0.000}s, round 2 recorded {(round2At - killedAt).TotalSeconds:0.000}s after it, run over at {clock.Elapsed.TotalSeconds:0.000}s");
+        output.WriteLine($"kill at {killedAt.TotalSeconds:0.000}s, round 2 recorded {(round2At - killedAt).TotalSeconds:0.000}s after it, run over at {_clock.Elapsed.TotalSeconds:0.000}s");
 
         // then the server exits 0 with every round completed, round 2 dropping the killed node's
         // two clients for their lost node (not at the deadline: round 2 was recorded within 5 s of
@@ -88,6 +92,54 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output) : IDis
         }
     }
 
+    [Fact]
+    public async Task AServerKilledAfterRound2_AndRestartedWithResume_GetsTheRunningNodesBack_AndEndsWithTheUninterruptedModel()
+    {
+        // given the uninterrupted run's model (simulate, same configuration)
+        var uninterrupted = await SimulatedModelAsync();
+
+        // and a server on a free port, checkpointing every round, with three client nodes of two clients each
+        var port = FreePort();
+        var checkpoints = Path.Combine(_folder.FullName, "checkpoints");
+        var outputs = Path.Combine(_folder.FullName, "cluster");
+        var first = StartServer("server", port, ["--checkpoints", checkpoints, "--output", outputs]);
+        await first.WaitForLineAsync(l => l.Contains("server node listening at", StringComparison.Ordinal), Patience);
+        var nodes = StartNodes($"akka.tcp://fedactors@127.0.0.1:{port}");
+
+        // when the server process is SIGKILLed once round 2 is recorded (and so checkpointed)
+        await first.WaitForLineAsync(l => l.StartsWith("round 2/4", StringComparison.Ordinal), Patience);
+        first.Kill();
+        var killedAt = _clock.Elapsed;
+        await first.ExitCodeAsync(Patience);
+
+        // and a new server process starts at the same address with --resume, the nodes untouched
+        var second = StartServer("resumed server", port, ["--resume", checkpoints, "--output", outputs]);
+        await second.WaitForLineAsync(l => l.Contains("resuming after round 2", StringComparison.Ordinal), Patience);
+        var round3 = await second.WaitForLineAsync(l => l.StartsWith("round 3/4", StringComparison.Ordinal), Patience);
+        var exitCode = await second.ExitCodeAsync(Patience);
+        output.WriteLine($"killed at {killedAt.TotalSeconds:0.0}s; the resumed server recorded round 3 at {round3.At.TotalSeconds:0.0}s and exited at {_clock.Elapsed.TotalSeconds:0.0}s");
+
+        // then the resumed run trains rounds 3 and 4 only, with every client of the nodes that never restarted
+        Assert.True(exitCode == 0, $"the resumed server exited {exitCode}:\n{second.Output()}");
+        Assert.DoesNotContain(second.Output().Split('\n'), l => l.StartsWith("round 1/4", StringComparison.Ordinal) || l.StartsWith("round 2/4", StringComparison.Ordinal));
+        using (var metrics = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(outputs, "metrics.json"))))
+        {
+            var rounds = metrics.RootElement.GetProperty("history").EnumerateArray().Where(r => r.GetProperty("round").GetInt32() > 0).ToList();
+            Assert.Equal([1, 2, 3, 4], rounds.Select(r => r.GetProperty("round").GetInt32()));
+            Assert.All(rounds, r => Assert.Equal(6, r.GetProperty("answered").GetArrayLength()));
+        }
+
+        // and its final model is the uninterrupted run's, byte for byte
+        Assert.Equal(uninterrupted, await File.ReadAllBytesAsync(Path.Combine(outputs, "model.safetensors")));
+
+        // and the nodes, which were never restarted, are told the run is over and exit 0
+        foreach (var node in nodes)
+        {
+            var code = await node.ExitCodeAsync(Patience);
+            Assert.True(code == 0, $"{node.Name} exited {code}:\n{node.Output()}");
+        }
+    }
+
     public void Dispose()
     {
         foreach (var process in _processes)
@@ -98,6 +150,35 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output) : IDis
         _folder.Delete(recursive: true);
     }
 
+    // A port free now; the server binds it (and binds it again after a restart).
+    private static int FreePort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return port;
+    }
+
+    private async Task<byte[]> SimulatedModelAsync()
+    {
+        var folder = Path.Combine(_folder.FullName, "simulate");
+        var simulate = Started("simulate", ["simulate", "--config", Hocon("seed-example.conf"), "--plain", "--output", folder, .. Run]);
+        var code = await simulate.ExitCodeAsync(Patience);
+        Assert.True(code == 0, $"simulate exited {code}:\n{simulate.Output()}");
+        return await File.ReadAllBytesAsync(Path.Combine(folder, "model.safetensors"));
+    }
+
+    private CliProcess StartServer(string name, int port, string[] options) =>
+        Started(name, ["server", "--config", Hocon("server.conf"), "--plain", "--host", "127.0.0.1", "--port", $"{port}", .. options, .. Run]);
+
+    // Three client nodes of two clients each: client-0 and client-1 on node 0, and so on.
+    private List<CliProcess> StartNodes(string seed) => [.. Enumerable.Range(0, 3).Select(n => Started(
+        $"client node {n}",
+        ["client", "--config", Hocon("client.conf"), "--seed", seed, "--host", "127.0.0.1", "--first-client-id", $"{2 * n}", "--clients-on-node", "2", .. Run]))];
+
+    private static string Hocon(string file) => Path.Combine(CliProcess.RepositoryRoot, "hocon", file);
+
     private static string[] Clients(int from, int count) => [.. Enumerable.Range(from, count).Select(i => $"client-{i}")];
 
     private static string[] Answered(JsonElement round) => [.. round.GetProperty("answered").EnumerateArray().Select(c => c.GetString()!)];
@@ -106,9 +187,9 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output) : IDis
     [GeneratedRegex(@"akka\.tcp://[A-Za-z0-9_-]+@127\.0\.0\.1:[1-9][0-9]*")]
     private static partial Regex ServerAddress();
 
-    private CliProcess Started(string name, Stopwatch clock, IEnumerable<string> arguments)
+    private CliProcess Started(string name, IEnumerable<string> arguments)
     {
-        var process = CliProcess.Start(name, clock, _folder.FullName, arguments);
+        var process = CliProcess.Start(name, _clock, _folder.FullName, arguments);
         _processes.Add(process);
         return process;
     }

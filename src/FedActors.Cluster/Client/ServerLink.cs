@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Runtime.Serialization;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
@@ -27,6 +28,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private const string HelloTimerKey = "hello";
     private const string ConnectTimerKey = "connect-timeout";
     private const string ExpiryTimerKey = "transfer-expiry";
+    private const string ServerLostTimerKey = "server-lost";
 
     private readonly ClusterSettings _settings;
     private readonly Address _seed;
@@ -74,6 +76,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             Timers.Cancel(ConnectTimerKey);
             _log.Info("Welcomed by the server at {Seed}: {Count} clients registering", _seed, _clients.Length);
             Become(Welcomed);
+            HeardFromServer();
 
             // Registrations that came before the welcome go at once, rather than at the clients' next retry.
             foreach (var id in _local.Keys)
@@ -96,6 +99,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         Receive<SendHello>(_ => SayHello());
         Receive<NodeWelcome>(_ =>
         {
+            HeardFromServer();
             if (!Sender.Equals(_gateway))
             {
                 _log.Info("The server at {Seed} restarted: its clients register with it again", _seed);
@@ -107,6 +111,14 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             }
         });
         Receive<ConnectTimeout>(_ => { });
+        Receive<ServerLost>(_ => End(new ClientNodeOutcome(false, string.Create(
+            CultureInfo.InvariantCulture,
+            $"the server at {_seed} has not answered for {_settings.ServerLostTimeout} ('fedactors.cluster.client.server-lost-timeout'): it stopped, or this machine lost its way to it"))));
+        Receive<Chunk>(m =>
+        {
+            HeardFromServer();
+            OnChunk(m);
+        });
         Receive<RegisterClient>(m =>
         {
             _local[m.Client] = Sender;
@@ -129,6 +141,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             }
         });
     }
+
+    // The server answers every hello; a silence longer than server-lost-timeout means it is gone
+    // (a killed server restarted with --resume within it gets this node back).
+    private void HeardFromServer() => Timers.StartSingleTimer(ServerLostTimerKey, ServerLost.Instance, _settings.ServerLostTimeout);
 
     private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout));
 
@@ -186,6 +202,11 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private sealed record ConnectTimeout : INoSerializationVerificationNeeded
     {
         public static readonly ConnectTimeout Instance = new();
+    }
+
+    private sealed record ServerLost : INoSerializationVerificationNeeded
+    {
+        public static readonly ServerLost Instance = new();
     }
 
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded

@@ -12,6 +12,7 @@ namespace FedActors.Cluster.Configuration;
 /// <param name="ClientPort">A client node's port; 0 for a free one.</param>
 /// <param name="ConnectTimeout">How long a client node waits for the server's welcome.</param>
 /// <param name="HelloRetry">How often a client node repeats its hello until answered.</param>
+/// <param name="ServerLostTimeout">How long a welcomed client node waits for a server that went silent (killed, restarting) before it gives up.</param>
 /// <param name="ChunkSize">The largest chunk of a protocol message, in bytes.</param>
 /// <param name="TransferTimeout">How long a chunked transfer may wait for its next chunk.</param>
 /// <param name="HeartbeatInterval">How often client nodes and the server exchange heartbeats.</param>
@@ -25,6 +26,7 @@ public sealed record ClusterSettings(
     int ClientPort,
     TimeSpan ConnectTimeout,
     TimeSpan HelloRetry,
+    TimeSpan ServerLostTimeout,
     int ChunkSize,
     TimeSpan TransferTimeout,
     TimeSpan HeartbeatInterval,
@@ -58,6 +60,7 @@ public sealed record ClusterSettings(
             ClientPort: r.Int(C + "client.port", min: 0, max: 65535),
             ConnectTimeout: r.Duration(C + "client.connect-timeout"),
             HelloRetry: r.Duration(C + "client.hello-retry"),
+            ServerLostTimeout: r.Duration(C + "client.server-lost-timeout"),
             ChunkSize: (int)chunk,
             TransferTimeout: r.Duration(C + "transfer-timeout"),
             HeartbeatInterval: r.Duration(C + "heartbeat-interval"),
