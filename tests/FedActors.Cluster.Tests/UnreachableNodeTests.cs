@@ -45,16 +45,7 @@ public sealed class UnreachableNodeTests
         const string throttled = "akka.remote.dot-netty.tcp.applied-adapters = [trttl]";
         cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: throttled);
         cluster.AddNode(LocalCluster.Ids(2, 2), nodeOnly: throttled);
-        var cut = cluster.AddNode(LocalCluster.Ids(4, 2), id => new ScriptedTrainer(3, 10, (task, ct) =>
-        {
-            if (task.Round.Value == 2)
-            {
-                fitting.TrySetResult();
-                release.Wait(ct);
-            }
-
-            return null;
-        }), nodeOnly: throttled);
+        var cut = cluster.AddNode(LocalCluster.Ids(4, 2), LocalCluster.HeldInRound(2, fitting, release), nodeOnly: throttled);
         // What Akka.Remote's RARP.For(system).Provider.Transport gives its own tests (RARP is internal in 1.5.74).
         var transport = ((IRemoteActorRefProvider)((Akka.Actor.ExtendedActorSystem)cut.System).Provider).Transport;
 

@@ -19,6 +19,8 @@ public static class ClientNode
     /// <summary>The link's actor name.</summary>
     public const string LinkName = "server-link";
 
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>Starts a client node and returns once it is listening.</summary>
     /// <param name="settings">Core's settings and the run's configuration (the clients' part of it is used).</param>
     /// <param name="cluster">The cluster layer's settings; its seed is the server to dial.</param>
@@ -39,7 +41,32 @@ public static class ClientNode
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var link = system.ActorOf(ServerLink.Props(cluster, seed, [.. clients], layout, outcome), LinkName);
         system.ActorOf(ClientSupervisor.Props(settings.Clients, link, clients, trainerFactory, store), "clients");
+        LeaveOnStop(system, link);
         return new ClientNodeHandle(system, store, outcome.Task);
+    }
+
+    // Stopped by its operator (SIGTERM, Ctrl-C: CoordinatedShutdown with StopRequested), the node
+    // tells the server it leaves before it shuts down, so that its clients leave the round in
+    // progress at once; a server that does not answer within LeaveTimeout is not waited for.
+    private static void LeaveOnStop(ActorSystem system, IActorRef link)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "fedactors-leave", async () =>
+        {
+            if (shutdown.ShutdownReason is StopRequested stop)
+            {
+                try
+                {
+                    await link.Ask<Akka.Done>(new ServerLink.Leave(stop.Signal), LeaveTimeout).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    // The connection's close tells the server too.
+                }
+            }
+
+            return Akka.Done.Instance;
+        });
     }
 }
 

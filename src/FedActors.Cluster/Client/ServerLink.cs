@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Runtime.Serialization;
+using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using Akka.Event;
@@ -89,6 +90,13 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
         // Clients register from their start; they are remembered, and relayed once welcomed.
         Receive<RegisterClient>(m => _local[m.Client] = Sender);
+
+        // Not welcomed yet: the server has nothing of this node's to let go.
+        Receive<Leave>(m =>
+        {
+            Sender.Tell(Done.Instance);
+            End(new ClientNodeOutcome(false, $"stopped by {m.Signal} before the server at {_seed} welcomed this node") { Stopped = true });
+        });
         Common();
     }
 
@@ -126,6 +134,23 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         });
         Receive<IPhaseReply>(m => Send(m.Client, m));
         Receive<RunEnded>(m => End(new ClientNodeOutcome(m.Succeeded, m.Succeeded ? $"the server's run is over: {m.Detail}" : $"the server's run failed: {m.Detail}")));
+        Receive<RunInterrupted>(m => End(new ClientNodeOutcome(false, $"the server stopped the run: {m.Detail}") { Stopped = true }));
+        Receive<Leave>(m =>
+        {
+            // The server drops this node's clients when it reads this, rather than when the connection closes.
+            ToServer(new NodeLeaving(Self));
+            var asker = Sender;
+            Become(() =>
+            {
+                Receive<NodeLeft>(_ =>
+                {
+                    asker.Tell(Done.Instance);
+                    End(new ClientNodeOutcome(false, $"stopped by {m.Signal}: this node left the run, and the server at {_seed} let its clients go") { Stopped = true });
+                });
+                Receive<Leave>(_ => { });
+                Receive<object>(_ => { });
+            });
+        });
         Common();
     }
 
@@ -191,8 +216,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
         _outcome.TrySetResult(outcome);
         Timers.CancelAll();
-        Become(() => Receive<object>(_ => { }));
+        Become(() =>
+        {
+            // Nothing left to tell the server: a stop that comes now may go on at once.
+            Receive<Leave>(_ => Sender.Tell(Done.Instance));
+            Receive<object>(_ => { });
+        });
     }
+
+    /// <summary>The node is being stopped (CoordinatedShutdown, for <see cref="StopRequested"/>): tell the server, then answer <see cref="Done"/>.</summary>
+    internal sealed record Leave(string Signal) : INoSerializationVerificationNeeded;
 
     private sealed record SendHello : INoSerializationVerificationNeeded
     {

@@ -7,6 +7,7 @@ namespace FedActors.Cluster.Configuration;
 /// <param name="SystemName">The actor system's name on every node.</param>
 /// <param name="ServerHost">The server's listening address.</param>
 /// <param name="ServerPort">The server's port; 0 for a free one.</param>
+/// <param name="FinishRoundOnStop">What a server asked to stop (SIGTERM, Ctrl-C) does with the round in progress: true to finish it (on-stop = finish-round), false to abandon it.</param>
 /// <param name="Seed">The server's address a client node dials; empty on the server.</param>
 /// <param name="ClientHost">A client node's listening address.</param>
 /// <param name="ClientPort">A client node's port; 0 for a free one.</param>
@@ -21,6 +22,7 @@ public sealed record ClusterSettings(
     string SystemName,
     string ServerHost,
     int ServerPort,
+    bool FinishRoundOnStop,
     string Seed,
     string ClientHost,
     int ClientPort,
@@ -33,6 +35,7 @@ public sealed record ClusterSettings(
     TimeSpan AcceptableHeartbeatPause)
 {
     private const string C = "fedactors.cluster.";
+    private const string FinishRound = "finish-round";
     private static readonly Lazy<Config> DefaultsLazy = new(() => FedActorsConfig.ReadEmbedded(typeof(ClusterSettings).Assembly, "FedActors.Cluster.reference.cluster.conf"));
 
     /// <summary>hocon/reference.cluster.conf, as embedded.</summary>
@@ -54,6 +57,7 @@ public sealed record ClusterSettings(
             SystemName: r.String(C + "system-name"),
             ServerHost: r.String(C + "server.host"),
             ServerPort: r.Int(C + "server.port", min: 0, max: 65535),
+            FinishRoundOnStop: r.OneOf(C + "server.on-stop", FinishRound, "abandon-round") == FinishRound,
             // Empty until a client node is given one: checked where it is used (SeedAddress).
             Seed: full.GetString(C + "client.seed", string.Empty) ?? string.Empty,
             ClientHost: r.String(C + "client.host"),
