@@ -48,6 +48,9 @@ internal sealed class CliProcess : IDisposable
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+
+            // Closed at once below: the processes run, and take their signals, with no standard input, as in CI.
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Dll);
@@ -70,6 +73,7 @@ internal sealed class CliProcess : IDisposable
             }
         };
         process.Start();
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return cli;
