@@ -190,7 +190,9 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
     // Stopped on request: nothing is written but the checkpoints, and the message says how to go on.
     private async Task<int> ReportStopAsync(SimulationResult result, int last, SimulationSettings settings, string? configFile)
     {
-        var how = settings.CheckpointDirectory is { } folder
+        var how = last == 0
+            ? "no round had completed, so there is nothing to resume: start the run again"
+            : settings.CheckpointDirectory is { } folder
             ? $"the checkpoint of round {last} is in {Path.GetFullPath(folder)}; to continue from round {last + 1}, run with the same options and --resume:\n"
                 + $"  fedactors {command}{(configFile is null ? string.Empty : " --config " + configFile)} ... --resume {folder}"
             : "no checkpoint was written ('fedactors.run.checkpoint-directory' is not set: --checkpoints DIR), so the run cannot be resumed";
