@@ -39,6 +39,13 @@ internal static class CliApplication
         }
 
         var invocation = new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false };
+        if (parsed.CommandResult.Command.Name is "server" or "client")
+        {
+            // Their nodes take SIGTERM and Ctrl-C themselves (StopSignals), through Akka's
+            // CoordinatedShutdown; System.CommandLine's handler would cancel the run and exit after 2 s.
+            invocation.ProcessTerminationTimeout = null;
+        }
+
         try
         {
             return await parsed.InvokeAsync(invocation, ct);

@@ -11,4 +11,10 @@ internal static class ExitCodes
 
     /// <summary>Bad command line or configuration: nothing ran.</summary>
     public const int Usage = 2;
+
+    /// <summary>
+    /// Stopped before the run's end on request (SIGTERM, Ctrl-C on the node, or the server's stop
+    /// for a client node): the run can go on, from its last checkpoint (<c>fedactors server --resume</c>).
+    /// </summary>
+    public const int Stopped = FedActors.Cluster.StopRequested.StoppedExitCode;
 }

@@ -35,7 +35,7 @@ public sealed class ClusterSerializerTests : IAsyncLifetime
         var chunk = Chunking.Split(Guid.NewGuid(), new ClientId("a"), "FR", [1, 2, 3, 4, 5], chunkSize: 2)[1];
 
         // when each goes through the serializer bound to it
-        var back = new object[] { hello, NodeWelcome.Instance, new NodeRefused("why"), new RunEnded(true, "done"), chunk }.Select(RoundTrip).ToList();
+        var back = new object[] { hello, NodeWelcome.Instance, new NodeRefused("why"), new RunEnded(true, "done"), chunk, new RunInterrupted("after round 2"), new NodeLeaving(hello.Link), NodeLeft.Instance }.Select(RoundTrip).ToList();
 
         // then each comes back equal, the hello's link to the same actor and the chunk's bytes the same
         var helloBack = Assert.IsType<NodeHello>(back[0]);
@@ -49,6 +49,9 @@ public sealed class ClusterSerializerTests : IAsyncLifetime
         var chunkBack = Assert.IsType<Chunk>(back[4]);
         Assert.Equal(chunk with { Data = default }, chunkBack with { Data = default });
         Assert.Equal(chunk.Data.ToArray(), chunkBack.Data.ToArray());
+        Assert.Equal(new RunInterrupted("after round 2"), back[5]);
+        Assert.Equal(link, Assert.IsType<NodeLeaving>(back[6]).Link);
+        Assert.Same(NodeLeft.Instance, back[7]);
         Assert.IsType<ClusterSerializer>(_system.Serialization.FindSerializerFor(chunk));
     }
 

@@ -9,7 +9,8 @@ namespace FedActors.Cluster.Tests;
 
 /// <summary>
 /// A client node cut off in the middle of a round by Akka.Remote's throttler (a blackhole drops
-/// every byte both ways, and no connection closes: a network failure, not a leave).
+/// every byte both ways, and no connection closes: a network failure, not a leave); and the
+/// other way round, a node whose server went away, and came back or did not.
 /// </summary>
 [Trait("Category", "Cluster")]
 public sealed class UnreachableNodeTests
@@ -44,16 +45,7 @@ public sealed class UnreachableNodeTests
         const string throttled = "akka.remote.dot-netty.tcp.applied-adapters = [trttl]";
         cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: throttled);
         cluster.AddNode(LocalCluster.Ids(2, 2), nodeOnly: throttled);
-        var cut = cluster.AddNode(LocalCluster.Ids(4, 2), id => new ScriptedTrainer(3, 10, (task, ct) =>
-        {
-            if (task.Round.Value == 2)
-            {
-                fitting.TrySetResult();
-                release.Wait(ct);
-            }
-
-            return null;
-        }), nodeOnly: throttled);
+        var cut = cluster.AddNode(LocalCluster.Ids(4, 2), LocalCluster.HeldInRound(2, fitting, release), nodeOnly: throttled);
         // What Akka.Remote's RARP.For(system).Provider.Transport gives its own tests (RARP is internal in 1.5.74).
         var transport = ((IRemoteActorRefProvider)((Akka.Actor.ExtendedActorSystem)cut.System).Provider).Transport;
 
@@ -103,5 +95,31 @@ public sealed class UnreachableNodeTests
         Assert.True(outcome.Succeeded, outcome.FailureReason);
         Assert.Equal(LocalCluster.Ids(0, 2), outcome.History.Single(r => r.Round.Value == 1).Answered.ToArray());
         Assert.False(node.Outcome.IsCompleted);
+    }
+
+    [Fact]
+    public async Task AWelcomedNode_WhoseServerStaysSilentLongerThanServerLostTimeout_StopsNamingTheServerAndTheKey()
+    {
+        // given a node welcomed by a server whose one-round run is done, with a short server-lost-timeout
+        const string run = """
+            fedactors.run.rounds = 1
+            fedactors.server.min-available-clients = 1
+            fedactors.server.fraction-fit = 1.0
+            fedactors.server.min-fit-clients = 1
+            """;
+        await using var cluster = await LocalCluster.StartAsync(1, run);
+        var node = cluster.AddNode(LocalCluster.Ids(0, 1), nodeOnly: "fedactors.cluster.client.server-lost-timeout = 2s");
+        Assert.True((await cluster.Server.Outcome.WaitAsync(Patience)).Succeeded);
+        var seed = cluster.Server.Address.ToString();
+
+        // when the server's process goes away without telling the node, and nothing comes back
+        await cluster.Server.DisposeAsync();
+        Assert.False(node.Outcome.IsCompleted);
+        var outcome = await node.Outcome.WaitAsync(Patience);
+
+        // then the node gives up, naming the server and the key to raise
+        Assert.False(outcome.Succeeded);
+        Assert.Contains(seed, outcome.Detail);
+        Assert.Contains("fedactors.cluster.client.server-lost-timeout", outcome.Detail);
     }
 }

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Globalization;
+using Akka.Actor;
 using Akka.Configuration;
 using FedActors.Cli.Configuration;
 using FedActors.Cli.Simulation;
+using FedActors.Cluster;
 using FedActors.Cluster.Client;
 using FedActors.Cluster.Configuration;
 using FedActors.Core.Protocol;
@@ -91,8 +93,14 @@ internal static class ClientCommand
             var (_, trainers, _) = RunClients.Of(settings, model, data.Train);
             var layout = ModelFactory.InitialParameters(model, settings.Server.Seed).Layout;
             await using var node = ClientNode.Start(settings.Runtime, cluster, mine, trainers, layout);
+
+            // SIGTERM or Ctrl-C: CoordinatedShutdown, whose first task tells the server this node leaves (ClientNode).
+            using var signals = StopSignals.Listen(signal => CoordinatedShutdown.Get(node.System).Run(new StopRequested(signal)));
             await console.Out.WriteLineAsync($"  client node at {node.Address}, dialling {cluster.Seed}");
-            outcome = await node.Outcome.WaitAsync(ct);
+            var ended = await Task.WhenAny(node.Outcome, node.System.WhenTerminated).WaitAsync(ct);
+            outcome = ended == node.Outcome
+                ? await node.Outcome
+                : new ClientNodeOutcome(false, "the node shut down before the server answered its leave") { Stopped = true };
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -107,6 +115,12 @@ internal static class ClientCommand
         {
             await console.Error.WriteLineAsync("client node failed: " + e.Message);
             return ExitCodes.RunFailed;
+        }
+
+        if (outcome.Stopped)
+        {
+            await console.Error.WriteLineAsync("client node stopped: " + outcome.Detail);
+            return ExitCodes.Stopped;
         }
 
         if (!outcome.Succeeded)

@@ -78,6 +78,11 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
             return await FailAsync(Describe(e));
         }
 
+        if (result.StoppedAfter is { } last)
+        {
+            return await ReportStopAsync(result, last, settings, configFile);
+        }
+
         if (!result.Succeeded)
         {
             return await FailAsync((result.FailureReason ?? "the run stopped without a reason") + "; no outputs were written");
@@ -180,6 +185,19 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
         {
             throw layers.Explain(e);
         }
+    }
+
+    // Stopped on request: nothing is written but the checkpoints, and the message says how to go on.
+    private async Task<int> ReportStopAsync(SimulationResult result, int last, SimulationSettings settings, string? configFile)
+    {
+        var how = last == 0
+            ? "no round had completed, so there is nothing to resume: start the run again"
+            : settings.CheckpointDirectory is { } folder
+            ? $"the checkpoint of round {last} is in {Path.GetFullPath(folder)}; to continue from round {last + 1}, run with the same options and --resume:\n"
+                + $"  fedactors {command}{(configFile is null ? string.Empty : " --config " + configFile)} ... --resume {folder}"
+            : "no checkpoint was written ('fedactors.run.checkpoint-directory' is not set: --checkpoints DIR), so the run cannot be resumed";
+        await console.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture, $"run stopped after round {last} of {settings.Server.Rounds} ({result.FailureReason}); no outputs were written\n{how}"));
+        return ExitCodes.Stopped;
     }
 
     private async Task<int> FailAsync(string message)

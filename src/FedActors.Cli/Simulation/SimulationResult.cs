@@ -26,4 +26,7 @@ internal sealed record SimulationResult(
 
     /// <summary>Why a successful run ended before its last round (a spent privacy budget); null when every round ran.</summary>
     public string? StopReason { get; init; }
+
+    /// <summary>The last completed round of a run stopped on request before its end (a server's SIGTERM): it resumes from there. Null otherwise.</summary>
+    public int? StoppedAfter { get; init; }
 }

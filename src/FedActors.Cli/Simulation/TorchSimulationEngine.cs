@@ -68,6 +68,7 @@ internal sealed class TorchSimulationEngine(TorchSimulationEngine.Host? host = n
         {
             Attackers = [.. settings.Attack.ChooseAttackers(clients, settings.Server.Seed).Order()],
             StopReason = outcome.StopReason,
+            StoppedAfter = outcome.StoppedAfter?.Value,
         };
     }
 

@@ -19,6 +19,8 @@ public static class ClientNode
     /// <summary>The link's actor name.</summary>
     public const string LinkName = "server-link";
 
+    private static readonly TimeSpan LeaveTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>Starts a client node and returns once it is listening.</summary>
     /// <param name="settings">Core's settings and the run's configuration (the clients' part of it is used).</param>
     /// <param name="cluster">The cluster layer's settings; its seed is the server to dial.</param>
@@ -49,6 +51,7 @@ public static class ClientNode
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
         system.ActorOf(ClientSupervisor.Props(settings.Clients, link, clients, trainerFactory, store), "clients");
+        LeaveOnStop(system, link);
         return new ClientNodeHandle(system, store, outcome.Task);
     }
 
@@ -58,6 +61,30 @@ public static class ClientNode
         return reason?.GetType().Name == "TlsHandshakeFailureReason"
             ? $"the TLS handshake with the server at {seed} failed and Akka.Remote stopped this node: the server refused this node's certificate or this node refused the server's (see the log above; both must be issued by the federation CA of 'fedactors.cluster.tls.ca', and not revoked)"
             : $"the node stopped ({reason?.ToString() ?? "its actor system terminated"}) before the server's run ended";
+    }
+
+    // Stopped by its operator (SIGTERM, Ctrl-C: CoordinatedShutdown with StopRequested), the node
+    // tells the server it leaves before it shuts down, so that its clients leave the round in
+    // progress at once; a server that does not answer within LeaveTimeout is not waited for.
+    private static void LeaveOnStop(ActorSystem system, IActorRef link)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "fedactors-leave", async () =>
+        {
+            if (shutdown.ShutdownReason is StopRequested stop)
+            {
+                try
+                {
+                    await link.Ask<Akka.Done>(new ServerLink.Leave(stop.Signal), LeaveTimeout).ConfigureAwait(false);
+                }
+                catch (AskTimeoutException)
+                {
+                    // The connection's close tells the server too.
+                }
+            }
+
+            return Akka.Done.Instance;
+        });
     }
 }
 

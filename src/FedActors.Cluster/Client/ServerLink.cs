@@ -1,5 +1,7 @@
 using System.Collections.Immutable;
+using System.Globalization;
 using System.Runtime.Serialization;
+using Akka;
 using Akka.Actor;
 using Akka.Cluster.Tools.Client;
 using Akka.Event;
@@ -28,6 +30,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private const string HelloTimerKey = "hello";
     private const string ConnectTimerKey = "connect-timeout";
     private const string ExpiryTimerKey = "transfer-expiry";
+    private const string ServerLostTimerKey = "server-lost";
 
     private readonly ClusterSettings _settings;
     private readonly Address _seed;
@@ -76,6 +79,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             Timers.Cancel(ConnectTimerKey);
             _log.Info("Welcomed by the server at {Seed}: {Count} clients registering", _seed, _clients.Length);
             Become(Welcomed);
+            HeardFromServer();
 
             // Registrations that came before the welcome go at once, rather than at the clients' next retry.
             foreach (var id in _local.Keys)
@@ -89,6 +93,13 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
         // Clients register from their start; they are remembered, and relayed once welcomed.
         Receive<RegisterClient>(m => _local[m.Client] = Sender);
+
+        // Not welcomed yet: the server has nothing of this node's to let go.
+        Receive<Leave>(m =>
+        {
+            Sender.Tell(Done.Instance);
+            End(new ClientNodeOutcome(false, $"stopped by {m.Signal} before the server at {_seed} welcomed this node") { Stopped = true });
+        });
         Common();
     }
 
@@ -99,6 +110,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         Receive<SendHello>(_ => SayHello());
         Receive<NodeWelcome>(_ =>
         {
+            HeardFromServer();
             if (!Sender.Equals(_gateway))
             {
                 _log.Info("The server at {Seed} restarted: its clients register with it again", _seed);
@@ -110,6 +122,14 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             }
         });
         Receive<ConnectTimeout>(_ => { });
+        Receive<ServerLost>(_ => End(new ClientNodeOutcome(false, string.Create(
+            CultureInfo.InvariantCulture,
+            $"the server at {_seed} has not answered for {_settings.ServerLostTimeout} ('fedactors.cluster.client.server-lost-timeout'): it stopped, or this machine lost its way to it"))));
+        Receive<Chunk>(m =>
+        {
+            HeardFromServer();
+            OnChunk(m);
+        });
         Receive<RegisterClient>(m =>
         {
             _local[m.Client] = Sender;
@@ -117,6 +137,23 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         });
         Receive<IPhaseReply>(m => Send(m.Client, m));
         Receive<RunEnded>(m => End(new ClientNodeOutcome(m.Succeeded, m.Succeeded ? $"the server's run is over: {m.Detail}" : $"the server's run failed: {m.Detail}")));
+        Receive<RunInterrupted>(m => End(new ClientNodeOutcome(false, $"the server stopped the run: {m.Detail}") { Stopped = true }));
+        Receive<Leave>(m =>
+        {
+            // The server drops this node's clients when it reads this, rather than when the connection closes.
+            ToServer(new NodeLeaving(Self));
+            var asker = Sender;
+            Become(() =>
+            {
+                Receive<NodeLeft>(_ =>
+                {
+                    asker.Tell(Done.Instance);
+                    End(new ClientNodeOutcome(false, $"stopped by {m.Signal}: this node left the run, and the server at {_seed} let its clients go") { Stopped = true });
+                });
+                Receive<Leave>(_ => { });
+                Receive<object>(_ => { });
+            });
+        });
         Common();
     }
 
@@ -133,6 +170,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             }
         });
     }
+
+    // The server answers every hello; a silence longer than server-lost-timeout means it is gone
+    // (a killed server restarted with --resume within it gets this node back).
+    private void HeardFromServer() => Timers.StartSingleTimer(ServerLostTimerKey, ServerLost.Instance, _settings.ServerLostTimeout);
 
     private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout, _proof));
 
@@ -193,8 +234,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
         _outcome.TrySetResult(outcome);
         Timers.CancelAll();
-        Become(() => Receive<object>(_ => { }));
+        Become(() =>
+        {
+            // Nothing left to tell the server: a stop that comes now may go on at once.
+            Receive<Leave>(_ => Sender.Tell(Done.Instance));
+            Receive<object>(_ => { });
+        });
     }
+
+    /// <summary>The node is being stopped (CoordinatedShutdown, for <see cref="StopRequested"/>): tell the server, then answer <see cref="Done"/>.</summary>
+    internal sealed record Leave(string Signal) : INoSerializationVerificationNeeded;
 
     private sealed record SendHello : INoSerializationVerificationNeeded
     {
@@ -204,6 +253,11 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private sealed record ConnectTimeout : INoSerializationVerificationNeeded
     {
         public static readonly ConnectTimeout Instance = new();
+    }
+
+    private sealed record ServerLost : INoSerializationVerificationNeeded
+    {
+        public static readonly ServerLost Instance = new();
     }
 
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded

@@ -7,11 +7,13 @@ namespace FedActors.Cluster.Configuration;
 /// <param name="SystemName">The actor system's name on every node.</param>
 /// <param name="ServerHost">The server's listening address.</param>
 /// <param name="ServerPort">The server's port; 0 for a free one.</param>
+/// <param name="FinishRoundOnStop">What a server asked to stop (SIGTERM, Ctrl-C) does with the round in progress: true to finish it (on-stop = finish-round), false to abandon it.</param>
 /// <param name="Seed">The server's address a client node dials; empty on the server.</param>
 /// <param name="ClientHost">A client node's listening address.</param>
 /// <param name="ClientPort">A client node's port; 0 for a free one.</param>
 /// <param name="ConnectTimeout">How long a client node waits for the server's welcome.</param>
 /// <param name="HelloRetry">How often a client node repeats its hello until answered.</param>
+/// <param name="ServerLostTimeout">How long a welcomed client node waits for a server that went silent (killed, restarting) before it gives up.</param>
 /// <param name="ChunkSize">The largest chunk of a protocol message, in bytes.</param>
 /// <param name="TransferTimeout">How long a chunked transfer may wait for its next chunk.</param>
 /// <param name="HeartbeatInterval">How often client nodes and the server exchange heartbeats.</param>
@@ -22,11 +24,13 @@ public sealed record ClusterSettings(
     string SystemName,
     string ServerHost,
     int ServerPort,
+    bool FinishRoundOnStop,
     string Seed,
     string ClientHost,
     int ClientPort,
     TimeSpan ConnectTimeout,
     TimeSpan HelloRetry,
+    TimeSpan ServerLostTimeout,
     int ChunkSize,
     TimeSpan TransferTimeout,
     TimeSpan HeartbeatInterval,
@@ -35,6 +39,7 @@ public sealed record ClusterSettings(
     string AuditLogPath)
 {
     private const string C = "fedactors.cluster.";
+    private const string FinishRound = "finish-round";
     private static readonly Lazy<Config> DefaultsLazy = new(() => FedActorsConfig.ReadEmbedded(typeof(ClusterSettings).Assembly, "FedActors.Cluster.reference.cluster.conf"));
 
     /// <summary>hocon/reference.cluster.conf, as embedded.</summary>
@@ -56,12 +61,14 @@ public sealed record ClusterSettings(
             SystemName: r.String(C + "system-name"),
             ServerHost: r.String(C + "server.host"),
             ServerPort: r.Int(C + "server.port", min: 0, max: 65535),
+            FinishRoundOnStop: r.OneOf(C + "server.on-stop", FinishRound, "abandon-round") == FinishRound,
             // Empty until a client node is given one: checked where it is used (SeedAddress).
             Seed: full.GetString(C + "client.seed", string.Empty) ?? string.Empty,
             ClientHost: r.String(C + "client.host"),
             ClientPort: r.Int(C + "client.port", min: 0, max: 65535),
             ConnectTimeout: r.Duration(C + "client.connect-timeout"),
             HelloRetry: r.Duration(C + "client.hello-retry"),
+            ServerLostTimeout: r.Duration(C + "client.server-lost-timeout"),
             ChunkSize: (int)chunk,
             TransferTimeout: r.Duration(C + "transfer-timeout"),
             HeartbeatInterval: r.Duration(C + "heartbeat-interval"),

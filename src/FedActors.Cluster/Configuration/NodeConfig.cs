@@ -28,8 +28,14 @@ public static class NodeConfig
     public const string ReceptionistPath = "/system/receptionist";
 
     /// <summary>A server node: <paramref name="run"/> over the cluster settings' Akka keys.</summary>
-    public static Config Server(ClusterSettings s, Config run) => Compose(run, string.Create(CultureInfo.InvariantCulture, $$"""
+    /// <param name="s">The cluster settings.</param>
+    /// <param name="run">The run's configuration.</param>
+    /// <param name="stopTimeout">How long stopping the run on request may take (finishing the round in progress), before the node shuts down regardless; 30 s when null.</param>
+    public static Config Server(ClusterSettings s, Config run, TimeSpan? stopTimeout = null) => Compose(run, string.Create(CultureInfo.InvariantCulture, $$"""
         akka {
+          # A stop request (SIGTERM) first stops the run in this phase (ServerNode):
+          # finishing the round in progress may take up to its deadlines.
+          coordinated-shutdown.phases.before-service-unbind.timeout = {{Ms(stopTimeout ?? TimeSpan.FromSeconds(30))}}
           actor.provider = cluster
           remote {
             # Client nodes are outside the membership. In untrusted mode Akka drops their

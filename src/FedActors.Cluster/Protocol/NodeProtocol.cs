@@ -55,6 +55,24 @@ public sealed record NodeRefused(string Reason) : INodeMessage;
 public sealed record RunEnded(bool Succeeded, string Detail) : INodeMessage;
 
 /// <summary>
+/// The server stopped the run before its end (its operator's SIGTERM or Ctrl-C), to be resumed
+/// from its last checkpoint (<c>fedactors server --resume</c>): the node's clients have nothing more to do for now.
+/// </summary>
+/// <param name="Detail">After which round, why, and how the run resumes.</param>
+public sealed record RunInterrupted(string Detail) : INodeMessage;
+
+/// <summary>A client node leaves (its operator's SIGTERM or Ctrl-C): the server drops its clients at once, from the round in progress too.</summary>
+/// <param name="Link">The node's <c>ServerLink</c>, as in its hello.</param>
+public sealed record NodeLeaving(IActorRef Link) : INodeMessage;
+
+/// <summary>The server has let a leaving node go.</summary>
+public sealed record NodeLeft : INodeMessage
+{
+    /// <summary>The one instance.</summary>
+    public static readonly NodeLeft Instance = new();
+}
+
+/// <summary>
 /// One piece of a protocol message (a <see cref="IFedActorsMessage"/> serialized by the protocol's
 /// serializer) to or from one client. Every message between the nodes travels as chunks, one
 /// for a small message, so that no message is larger than a frame.

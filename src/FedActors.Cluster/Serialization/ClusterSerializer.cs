@@ -26,6 +26,9 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
     private const string RunEndedManifest = "RE";
     private const string ChunkManifest = "CK";
     private const string ChallengeManifest = "NC";
+    private const string InterruptedManifest = "RI";
+    private const string LeavingManifest = "NL";
+    private const string LeftManifest = "NX";
 
     // A chunk is at most fedactors.cluster.chunk-size (<= 120000 bytes); anything far larger is corrupt.
     private const int MaxChunkBytes = 1 << 20;
@@ -51,6 +54,9 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         RunEnded => RunEndedManifest,
         Chunk => ChunkManifest,
         NodeChallenge => ChallengeManifest,
+        RunInterrupted => InterruptedManifest,
+        NodeLeaving => LeavingManifest,
+        NodeLeft => LeftManifest,
         _ => throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
@@ -103,6 +109,17 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                     w.Write(m.Succeeded);
                     w.Write(m.Detail);
                     break;
+                case RunInterrupted m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Detail);
+                    break;
+                case NodeLeaving m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(Akka.Serialization.Serialization.SerializedActorPath(m.Link));
+                    break;
+                case NodeLeft:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    break;
                 case Chunk m:
                     w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Transfer.ToByteArray());
@@ -133,6 +150,9 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             RunEndedManifest => nameof(RunEnded),
             ChunkManifest => nameof(Chunk),
             ChallengeManifest => nameof(NodeChallenge),
+            InterruptedManifest => nameof(RunInterrupted),
+            LeavingManifest => nameof(NodeLeaving),
+            LeftManifest => nameof(NodeLeft),
             _ => throw new SerializationException($"FedActors cluster protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
         };
 
@@ -161,6 +181,9 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                 WelcomeManifest => NodeWelcome.Instance,
                 RunEndedManifest => new RunEnded(r.ReadBoolean(), r.ReadString()),
                 ChallengeManifest => new NodeChallenge(ReadBytes(r, Security.NodeIdentity.NonceLength)),
+                InterruptedManifest => new RunInterrupted(r.ReadString()),
+                LeavingManifest => new NodeLeaving(_system.Provider.ResolveActorRef(r.ReadString())),
+                LeftManifest => NodeLeft.Instance,
                 _ => ReadChunk(r),
             };
             return Whole(r, message, name, bytes.Length);

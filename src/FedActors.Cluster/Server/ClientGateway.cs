@@ -62,6 +62,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         _models = new SharedModels(settings.ChunkSize);
 
         Receive<NodeHello>(OnHello);
+        Receive<NodeLeaving>(OnLeaving);
         Receive<Chunk>(OnChunk);
         Receive<DisassociatedEvent>(m => Lost(m.RemoteAddress, "its connection closed"));
         Receive<AssociatedEvent>(m => Back(m.RemoteAddress, "it connected again"));
@@ -208,6 +209,21 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         _audit?.Write("join", node.ToString(), certificate, hello.Clients, accepted: true, certificate is null ? "welcomed (identity proofs off)" : "welcomed: identity proved");
     }
 
+    // A node stopped by its operator: its clients' stand-ins stop, so the coordinator drops them
+    // from the round in progress at once and no longer counts them.
+    private void OnLeaving(NodeLeaving leaving)
+    {
+        var node = leaving.Link.Path.Address;
+        if (_nodes.TryGetValue(node, out var entry) && entry.Link.Equals(leaving.Link))
+        {
+            _log.Warning("Node {Node} left: its clients {Clients} leave the run", node, string.Join(", ", entry.Clients.Keys));
+            Retire(entry);
+            _nodes.Remove(node);
+        }
+
+        leaving.Link.Tell(NodeLeft.Instance);
+    }
+
     private void Refuse(NodeHello hello, string reason, X509Certificate2? certificate = null)
     {
         _log.Error("Refusing node {Node}: {Reason}", hello.Link.Path.Address, reason);
@@ -303,7 +319,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         _ended = true;
         foreach (var node in _nodes.Values.Where(n => !n.Lost))
         {
-            node.Link.Tell(new RunEnded(end.Succeeded, end.Detail));
+            node.Link.Tell(end.Interrupted ? new RunInterrupted(end.Detail) : new RunEnded(end.Succeeded, end.Detail));
         }
 
         Sender.Tell(Done.Instance);
@@ -327,5 +343,5 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     }
 }
 
-/// <summary>The run is over: tell every connected node, then answer <see cref="Done"/>.</summary>
-internal sealed record EndRun(bool Succeeded, string Detail) : INoSerializationVerificationNeeded;
+/// <summary>The run is over, or stopped to be resumed (<paramref name="Interrupted"/>): tell every connected node, then answer <see cref="Done"/>.</summary>
+internal sealed record EndRun(bool Succeeded, string Detail, bool Interrupted = false) : INoSerializationVerificationNeeded;

@@ -6,6 +6,7 @@ using FedActors.Cluster.Configuration;
 using FedActors.Cluster.Security;
 using FedActors.Core.Configuration;
 using FedActors.Core.Metrics;
+using FedActors.Core.Server;
 using FedActors.Core.Simulation;
 
 namespace FedActors.Cluster.Server;
@@ -20,6 +21,10 @@ public static class ServerNode
     // Joining itself takes about a second; far longer means remoting did not start.
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(30);
 
+    // Telling the client nodes, and what a stop does besides the round.
+    private static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan NoticeTimeout = TimeSpan.FromSeconds(5);
+
     /// <summary>Starts the server node and returns once it is a cluster member and listening.</summary>
     /// <param name="settings">Core's settings and the run's configuration.</param>
     /// <param name="cluster">The cluster layer's settings.</param>
@@ -28,12 +33,14 @@ public static class ServerNode
     /// <param name="ct">Stops waiting for the cluster to come up.</param>
     public static async Task<ServerNodeHandle> StartAsync(RuntimeSettings settings, ClusterSettings cluster, SimulationSetup setup, Action<RoundRecord>? onRound = null, CancellationToken ct = default)
     {
+        // Finishing the round in progress takes at most its phases' deadlines (fit, then federated evaluation) and the work between them.
+        var stopTimeout = cluster.FinishRoundOnStop ? (settings.Server.RoundTimeout * 2) + StopMargin : StopMargin;
         var audit = cluster.AuditLogPath.Length > 0 ? new AuditLog(cluster.AuditLogPath) : null;
         var trust = cluster.Tls.Enabled ? new FederationTrust(cluster.Tls.Ca!, cluster.Tls.DenyListPath, audit) : null;
         ActorSystem system;
         try
         {
-            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Server(cluster, settings.Config), trust));
+            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Server(cluster, settings.Config, stopTimeout), trust));
         }
         catch
         {
@@ -61,6 +68,7 @@ public static class ServerNode
             var run = CoordinatorRun.Start(system, settings.Server, setup, clientStates: null, onRound);
             var gateway = system.ActorOf(ClientGateway.Props(run.Coordinator, setup.InitialParameters.Layout, cluster, trust, audit), NodeConfig.GatewayName);
             ClusterClientReceptionist.Get(system).RegisterService(gateway);
+            StopRunOnRequest(system, run, gateway, cluster.FinishRoundOnStop);
             return new ServerNodeHandle(system, member.SelfAddress, gateway, run.Outcome, audit);
         }
         catch
@@ -69,6 +77,32 @@ public static class ServerNode
             audit?.Dispose();
             throw;
         }
+    }
+
+    // Stopped by its operator (SIGTERM, Ctrl-C: CoordinatedShutdown with StopRequested), the node
+    // stops the run as on-stop says (its last completed round is checkpointed), tells the client
+    // nodes the run is stopped, and only then leaves. A shutdown for any other reason (the run's
+    // end) does neither. The phase's timeout (NodeConfig) bounds the wait.
+    private static void StopRunOnRequest(ActorSystem system, CoordinatorRun run, IActorRef gateway, bool finishRound)
+    {
+        var shutdown = CoordinatedShutdown.Get(system);
+        shutdown.AddTask(CoordinatedShutdown.PhaseBeforeServiceUnbind, "fedactors-stop-run", async () =>
+        {
+            if (shutdown.ShutdownReason is not StopRequested stop || run.Outcome.IsCompleted)
+            {
+                return Done.Instance;
+            }
+
+            run.Coordinator.Tell(new StopRun($"stopped by {stop.Signal}", finishRound));
+            var outcome = await run.Outcome.ConfigureAwait(false);
+            if (outcome.StoppedAfter is { } round)
+            {
+                var detail = $"it was stopped by {stop.Signal} after round {round.Value}, and continues from round {round.Value + 1} when restarted with --resume; start this node again then";
+                await gateway.Ask<Done>(new EndRun(false, detail, Interrupted: true), NoticeTimeout).ConfigureAwait(false);
+            }
+
+            return Done.Instance;
+        });
     }
 }
 

@@ -25,6 +25,11 @@ namespace FedActors.Core.Server;
 /// completed round the checkpoint callback gets the new state.
 /// </para>
 /// <para>
+/// A <see cref="StopRun"/> ends the run before its end so that it can be resumed: at once, or
+/// after the round in progress (with no retry), then <see cref="RunStopped"/> names the last
+/// completed round, whose checkpoint is the one to resume from.
+/// </para>
+/// <para>
 /// Under central DP (<see cref="SamplingRule.Poisson"/>) each attempt draws a Poisson sample:
 /// min-fit-clients is not a minimum of the draw, an attempt needs one valid update, and an empty
 /// draw fails the attempt like any other shortfall (and is retried). The strategy is asked before
@@ -66,6 +71,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     // run from it, so it is never given back to a pool, unlike the models aggregation made.
     private bool _globalIsTheCallers = true;
     private bool _firstAttemptStarted;
+    private RoundNumber _lastCompleted;
+    private string? _stopAfterRound;
 
     /// <summary>Creates the coordinator; use <see cref="Props(RoundCoordinatorSettings, IStrategy, ICentralEvaluator?, IActorRef, RunStart)"/>.</summary>
     public RoundCoordinator(RoundCoordinatorSettings settings, IStrategy strategy, ICentralEvaluator? evaluator, IActorRef listener, RunStart start)
@@ -76,6 +83,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         _listener = listener;
         _start = start;
         _global = start.Resume?.Global ?? start.Initial;
+        _lastCompleted = start.Resume?.Round ?? RoundNumber.Initial;
         if (start.Resume is { } resume)
         {
             _history.AddRange(resume.History);
@@ -160,6 +168,9 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
                 $"only {_clients.ReachableCount} of the {Needed} clients needed " +
                 (_firstAttemptStarted || Needed == _settings.MinAvailableClients ? "(min-available-clients) " : "(every simulated client, before the first round) ") +
                 $"registered within {_settings.RegistrationTimeout} (registration-timeout) before round {round}" + (attempt > 1 ? $" attempt {attempt}" : string.Empty)));
+
+            // No round is in progress: there is nothing to finish.
+            Receive<StopRun>(m => Stop(m.Reason));
             ReceiveOutsidePhases();
         });
     }
@@ -493,7 +504,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         var record = current.ToRecord(reason, TakeStragglers());
         _history.Add(record);
         _listener.Tell(new AttemptFailed(record));
-        if (current.Attempt <= _settings.MaxRoundRetries)
+        if (_stopAfterRound is { } stop)
+        {
+            Stop(stop);
+        }
+        else if (current.Attempt <= _settings.MaxRoundRetries)
         {
             _log.Warning("{Reason}; retrying", reason);
             StartAttempt(current.Round, current.Attempt + 1);
@@ -695,12 +710,17 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             }
         }
 
+        _lastCompleted = record.Round;
         _listener.Tell(new RoundCompleted(record));
         if (record.Round.Value >= _settings.Rounds)
         {
             _log.Info("Run complete after {Rounds} rounds", _settings.Rounds);
             _listener.Tell(new RunCompleted(_history.ToImmutable(), _global));
             Finished();
+        }
+        else if (_stopAfterRound is { } stop)
+        {
+            Stop(stop);
         }
         else
         {
@@ -729,6 +749,27 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         Finished();
     }
 
+    // Stopped on request: the checkpoint of the last completed round is the one to resume from.
+    private void Stop(string reason)
+    {
+        Timers.CancelAll();
+        _log.Warning("Run stopped after round {Round}: {Reason}", _lastCompleted, reason);
+        _listener.Tell(new RunStopped(reason, _lastCompleted, _history.ToImmutable()));
+        Finished();
+    }
+
+    private void OnStopRequest(StopRun request)
+    {
+        if (!request.FinishRound)
+        {
+            Stop(request.Reason);
+            return;
+        }
+
+        _log.Warning("Stopping after the round in progress: {Reason}", request.Reason);
+        _stopAfterRound = request.Reason;
+    }
+
     private void Fail(string reason)
     {
         Timers.CancelAll();
@@ -744,6 +785,9 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             Receive<RegisterClient>(m => Register(m.Client, node: null, phase: null));
             Receive<RegisterClientOnNode>(m => Register(m.Client, m.Node, phase: null));
             Receive<RegisterClients>(m => Register(m, phase: null));
+
+            // The run is over: a stop request that crossed its end has nothing to stop.
+            Receive<StopRun>(_ => { });
             ReceiveOutsidePhases();
         });
     }
@@ -764,6 +808,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         Receive<NodeUnreachable>(m => _clients.MarkUnreachable(m.Node));
         Receive<NodeReachable>(m => _clients.MarkReachable(m.Node));
         Receive<IPhaseReply>(OnLateReply);
+        Receive<StopRun>(OnStopRequest);
 
         // Timer ticks that lost a race with a completed phase, and results of stale work, are
         // expected after a deadline: not worth a dead letter.

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using FedActors.Core.Metrics;
+using FedActors.Core.Protocol;
 using FedActors.Core.Tensors;
 
 namespace FedActors.Core.Server;
@@ -28,3 +29,9 @@ public sealed record RunCompleted(ImmutableArray<RoundRecord> History, Parameter
 /// <param name="Reason">What went wrong, in words a user can act on.</param>
 /// <param name="History">The records so far, failed attempts included.</param>
 public sealed record RunFailed(string Reason, ImmutableArray<RoundRecord> History) : INoSerializationVerificationNeeded;
+
+/// <summary>The run was stopped on request (<see cref="StopRun"/>) before its end; it resumes from the checkpoint of <paramref name="LastCompleted"/>.</summary>
+/// <param name="Reason">Why it was stopped.</param>
+/// <param name="LastCompleted">The last completed round (0 when none completed), whose checkpoint, when checkpoints are on, is written.</param>
+/// <param name="History">The records so far, failed and abandoned attempts included.</param>
+public sealed record RunStopped(string Reason, RoundNumber LastCompleted, ImmutableArray<RoundRecord> History) : INoSerializationVerificationNeeded;

@@ -13,6 +13,7 @@ internal sealed class RunListener : ReceiveActor
         Receive<AttemptFailed>(m => onRound?.Invoke(m.Record));
         Receive<RunCompleted>(m => outcome.TrySetResult(new RunOutcome(true, null, m.History, m.Final) { StopReason = m.StopReason }));
         Receive<RunFailed>(m => outcome.TrySetResult(new RunOutcome(false, m.Reason, m.History, null)));
+        Receive<RunStopped>(m => outcome.TrySetResult(new RunOutcome(false, m.Reason, m.History, null) { StoppedAfter = m.LastCompleted }));
     }
 
     public static Props Props(TaskCompletionSource<RunOutcome> outcome, Action<RoundRecord>? onRound) =>

@@ -13,4 +13,7 @@ public sealed record RunOutcome(bool Succeeded, string? FailureReason, Immutable
 {
     /// <summary>Why a successful run ended before its last round (a spent privacy budget); null when every round ran.</summary>
     public string? StopReason { get; init; }
+
+    /// <summary>The last completed round of a run stopped on request before its end (<see cref="Server.StopRun"/>): it resumes from that round's checkpoint. Null otherwise.</summary>
+    public Protocol.RoundNumber? StoppedAfter { get; init; }
 }

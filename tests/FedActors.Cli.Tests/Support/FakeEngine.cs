@@ -17,6 +17,9 @@ internal sealed class FakeEngine(ImmutableArray<RoundRecord> history, string? fa
 
     public int Calls { get; private set; }
 
+    /// <summary>When set, the run ends as stopped on request after this round (a server's SIGTERM), with <c>failure</c> as its reason.</summary>
+    public int? StoppedAfter { get; init; }
+
     public Task<SimulationResult> RunAsync(SimulationSettings settings, SimulationStart start, Action<RoundRecord> onRound, CancellationToken ct)
     {
         Calls++;
@@ -27,6 +30,9 @@ internal sealed class FakeEngine(ImmutableArray<RoundRecord> history, string? fa
             onRound(record);
         }
 
-        return Task.FromResult(new SimulationResult(failure is null, failure, history, failure is null ? Core.Tensors.Parameters.Zeros(new Core.Tensors.ParameterLayout([new Core.Tensors.TensorSpec("w", [2])])) : null, 10_000, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30)));
+        return Task.FromResult(new SimulationResult(failure is null, failure, history, failure is null ? Core.Tensors.Parameters.Zeros(new Core.Tensors.ParameterLayout([new Core.Tensors.TensorSpec("w", [2])])) : null, 10_000, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(30))
+        {
+            StoppedAfter = StoppedAfter,
+        });
     }
 }

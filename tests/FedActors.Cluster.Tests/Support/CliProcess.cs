@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Runtime.InteropServices;
 
 namespace FedActors.Cluster.Tests.Support;
 
@@ -47,6 +48,9 @@ internal sealed class CliProcess : IDisposable
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+
+            // Closed at once below: the processes run, and take their signals, with no standard input, as in CI.
+            RedirectStandardInput = true,
             UseShellExecute = false,
         };
         start.ArgumentList.Add(Dll);
@@ -69,6 +73,7 @@ internal sealed class CliProcess : IDisposable
             }
         };
         process.Start();
+        process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return cli;
@@ -122,6 +127,15 @@ internal sealed class CliProcess : IDisposable
     /// <summary>SIGKILL, to this process alone: no shutdown, no goodbye to the server.</summary>
     public void Kill() => _process.Kill();
 
+    /// <summary>SIGTERM, to this process alone, as an operator's <c>kill PID</c> or a service manager's stop.</summary>
+    public void Terminate()
+    {
+        if (SendSignal(_process.Id, SigTerm) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed with errno {Marshal.GetLastPInvokeError()}");
+        }
+    }
+
     /// <summary>Everything it printed so far, for failure messages.</summary>
     public string Output()
     {
@@ -148,6 +162,12 @@ internal sealed class CliProcess : IDisposable
 
         _process.Dispose();
     }
+
+    private const int SigTerm = 15;
+
+    // .NET can send SIGKILL (Process.Kill) but no other signal: libc's kill(2).
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
 
     private static string Metadata(string key) =>
         typeof(CliProcess).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value

@@ -94,8 +94,24 @@ internal sealed class LocalCluster : IAsyncDisposable
     }
 
     /// <summary>Each client moves the model towards its own target, as in Core's simulation tests.</summary>
-    public static Core.Training.ITrainer Trainer(ClientId id) =>
-        new ScriptedTrainer(target: 1 + (int.Parse(id.Value.AsSpan(id.Value.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture) % 3), sampleCount: 10);
+    public static Core.Training.ITrainer Trainer(ClientId id) => new ScriptedTrainer(TargetOf(id), sampleCount: 10);
+
+    /// <summary>Trainers as <see cref="Trainer"/>, whose fit of <paramref name="round"/> reports itself through <paramref name="fitting"/> and then waits for <paramref name="release"/>.</summary>
+    public static Func<ClientId, Core.Training.ITrainer> HeldInRound(int round, TaskCompletionSource fitting, ManualResetEventSlim release) => id => new ScriptedTrainer(
+        TargetOf(id),
+        sampleCount: 10,
+        (task, ct) =>
+        {
+            if (task.Round.Value == round)
+            {
+                fitting.TrySetResult();
+                release.Wait(ct);
+            }
+
+            return null;
+        });
+
+    private static int TargetOf(ClientId id) => 1 + (int.Parse(id.Value.AsSpan(id.Value.LastIndexOf('-') + 1), System.Globalization.CultureInfo.InvariantCulture) % 3);
 
     public async ValueTask DisposeAsync()
     {
