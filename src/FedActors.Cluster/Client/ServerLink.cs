@@ -35,9 +35,11 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource<ClientNodeOutcome> _outcome;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TransferAssembler _assembler = new();
+    private readonly ModelCache _models = new();
     private readonly Dictionary<ClientId, IActorRef> _local = [];
     private IActorRef _clusterClient = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
+    private int _unacknowledged;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -120,6 +122,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private void Common()
     {
         Receive<Chunk>(OnChunk);
+        Receive<ModelChunk>(m =>
+        {
+            Acknowledge();
+            Deliver(_models.Add(m, DateTime.UtcNow));
+        });
+        Receive<SharedRequest>(m =>
+        {
+            Acknowledge();
+            Deliver(_models.Request(m));
+        });
         Receive<NodeRefused>(m => End(new ClientNodeOutcome(false, $"the server at {_seed} refused this node: {m.Reason}")));
         Receive<ExpireTransfers>(_ =>
         {
@@ -127,6 +139,8 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             {
                 _log.Error("A message from the server for client {Client} is lost: transfer {Transfer} {Reason}", broken.Client, broken.Transfer, broken.Reason);
             }
+
+            Deliver(_models.Expire(DateTime.UtcNow, _settings.TransferTimeout));
         });
     }
 
@@ -144,6 +158,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
     private void OnChunk(Chunk chunk)
     {
+        Acknowledge();
         switch (_assembler.Add(chunk, DateTime.UtcNow))
         {
             case TransferCompleted done when _local.TryGetValue(done.Client, out var client):
@@ -163,6 +178,43 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             case TransferBroken broken:
                 _log.Error("A message from the server for client {Client} is lost: transfer {Transfer} is broken: {Reason}", broken.Client, broken.Transfer, broken.Reason);
                 break;
+        }
+    }
+
+    // The server keeps a bounded number of its messages in flight to this node (NodeOutbox): a
+    // quarter of that window at a time keeps it open without an acknowledgement per chunk.
+    private void Acknowledge()
+    {
+        if (++_unacknowledged >= NodeOutbox.Window / 4)
+        {
+            ToServer(new ChunksReceived(_clients[0], _unacknowledged));
+            _unacknowledged = 0;
+        }
+    }
+
+    // Requests built from a model the server sent once for all of this node's clients: each goes to
+    // its client, or, when it could not be built, the server hears so and drops that client's update.
+    private void Deliver(IReadOnlyList<ResolvedRequest> resolved)
+    {
+        foreach (var (request, payload, failure) in resolved)
+        {
+            var reason = failure;
+            if (payload is not null && _local.TryGetValue(request.Client, out var client))
+            {
+                try
+                {
+                    client.Tell(Chunking.Read(Context.System, request.Manifest, payload));
+                    continue;
+                }
+                catch (SerializationException e)
+                {
+                    reason = $"request {request.Transfer} is unreadable: {e.Message}";
+                }
+            }
+
+            reason ??= $"this node does not host client {request.Client}";
+            _log.Error("A request from the server for client {Client} is lost, and so is its update this round: {Reason}", request.Client, reason);
+            ToServer(new RequestLost(request.Client, request.Model, reason));
         }
     }
 

@@ -25,6 +25,10 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
     private const string RefusedManifest = "NR";
     private const string RunEndedManifest = "RE";
     private const string ChunkManifest = "CK";
+    private const string ModelChunkManifest = "MC";
+    private const string SharedRequestManifest = "SR";
+    private const string ChunksReceivedManifest = "CR";
+    private const string RequestLostManifest = "RL";
 
     // A chunk is at most fedactors.cluster.chunk-size (<= 120000 bytes); anything far larger is corrupt.
     private const int MaxChunkBytes = 1 << 20;
@@ -47,13 +51,23 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         NodeRefused => RefusedManifest,
         RunEnded => RunEndedManifest,
         Chunk => ChunkManifest,
+        ModelChunk => ModelChunkManifest,
+        SharedRequest => SharedRequestManifest,
+        ChunksReceived => ChunksReceivedManifest,
+        RequestLost => RequestLostManifest,
         _ => throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
-        using var stream = new MemoryStream(obj is Chunk c ? c.Data.Length + 128 : 256);
+        using var stream = new MemoryStream(obj switch
+        {
+            Chunk c => c.Data.Length + 128,
+            ModelChunk c => c.Data.Length + 64,
+            SharedRequest r => r.Before.Length + r.After.Length + 128,
+            _ => 256,
+        });
         using (var w = new BinaryWriter(stream))
         {
             switch (obj)
@@ -92,11 +106,35 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                     w.Write(m.Transfer.ToByteArray());
                     w.Write(m.Client.Value);
                     w.Write(m.Manifest);
-                    w.Write(m.Index);
-                    w.Write(m.Count);
+                    WritePiece(w, m.Index, m.Count, m.Checksum, m.Data.Span);
+                    break;
+                case ModelChunk m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Model.ToByteArray());
+                    WritePiece(w, m.Index, m.Count, m.Checksum, m.Data.Span);
+                    break;
+                case SharedRequest m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Transfer.ToByteArray());
+                    w.Write(m.Client.Value);
+                    w.Write(m.Manifest);
+                    w.Write(m.Model.ToByteArray());
                     w.Write(m.Checksum);
-                    w.Write(m.Data.Length);
-                    w.Write(m.Data.Span);
+                    w.Write(m.Before.Length);
+                    w.Write(m.Before.Span);
+                    w.Write(m.After.Length);
+                    w.Write(m.After.Span);
+                    break;
+                case ChunksReceived m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Node.Value);
+                    w.Write(m.Count);
+                    break;
+                case RequestLost m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Client.Value);
+                    w.Write(m.Model.ToByteArray());
+                    w.Write(m.Reason);
                     break;
                 default:
                     throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
@@ -116,6 +154,10 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             RefusedManifest => nameof(NodeRefused),
             RunEndedManifest => nameof(RunEnded),
             ChunkManifest => nameof(Chunk),
+            ModelChunkManifest => nameof(ModelChunk),
+            SharedRequestManifest => nameof(SharedRequest),
+            ChunksReceivedManifest => nameof(ChunksReceived),
+            RequestLostManifest => nameof(RequestLost),
             _ => throw new SerializationException($"FedActors cluster protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
         };
 
@@ -143,6 +185,10 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             {
                 WelcomeManifest => NodeWelcome.Instance,
                 RunEndedManifest => new RunEnded(r.ReadBoolean(), r.ReadString()),
+                ModelChunkManifest => new ModelChunk(new Guid(r.ReadBytes(16)), r.ReadInt32(), r.ReadInt32(), r.ReadUInt32(), ReadBlock(r)),
+                SharedRequestManifest => new SharedRequest(new Guid(r.ReadBytes(16)), new ClientId(r.ReadString()), r.ReadString(), new Guid(r.ReadBytes(16)), r.ReadUInt32(), ReadBlock(r), ReadBlock(r)),
+                ChunksReceivedManifest => new ChunksReceived(new ClientId(r.ReadString()), r.ReadInt32()),
+                RequestLostManifest => new RequestLost(new ClientId(r.ReadString()), new Guid(r.ReadBytes(16)), r.ReadString()),
                 _ => ReadChunk(r),
             };
             return Whole(r, message, name, bytes.Length);
@@ -189,6 +235,21 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         var manifest = r.ReadString();
         int index = r.ReadInt32(), count = r.ReadInt32();
         var checksum = r.ReadUInt32();
+        return new Chunk(transfer, client, manifest, index, count, checksum, ReadBlock(r));
+    }
+
+    private static void WritePiece(BinaryWriter w, int index, int count, uint checksum, ReadOnlySpan<byte> data)
+    {
+        w.Write(index);
+        w.Write(count);
+        w.Write(checksum);
+        w.Write(data.Length);
+        w.Write(data);
+    }
+
+    // A length-prefixed block of at most a chunk's bytes.
+    private static byte[] ReadBlock(BinaryReader r)
+    {
         var length = r.ReadInt32();
         if (length < 0 || length > MaxChunkBytes)
         {
@@ -196,12 +257,7 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         }
 
         var data = r.ReadBytes(length);
-        if (data.Length != length)
-        {
-            throw new EndOfStreamException();
-        }
-
-        return new Chunk(transfer, client, manifest, index, count, checksum, data);
+        return data.Length == length ? data : throw new EndOfStreamException();
     }
 
     private static object Whole(BinaryReader r, object message, string name, int length) =>

@@ -38,6 +38,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly SharedModels _models;
     private readonly Dictionary<Address, ClientNode> _nodes = [];
     private readonly Dictionary<ClientId, Address> _owners = [];
+    private readonly Dictionary<IActorRef, IActorRef> _outboxes = [];
     private int _generation;
     private bool _ended;
 
@@ -50,6 +51,14 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
 
         Receive<NodeHello>(OnHello);
         Receive<Chunk>(OnChunk);
+        Receive<ChunksReceived>(m =>
+        {
+            if (_owners.TryGetValue(m.Node, out var node))
+            {
+                OutboxOf(node)?.Tell(m);
+            }
+        });
+        Receive<RequestLost>(OnRequestLost);
         Receive<DisassociatedEvent>(m => Lost(m.RemoteAddress, "its connection closed"));
         Receive<AssociatedEvent>(m => Back(m.RemoteAddress, "it connected again"));
         Receive<ClusterClientUnreachable>(m => Lost(m.ClusterClient.Path.Address, "its heartbeats stopped"));
@@ -132,7 +141,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         foreach (var id in hello.Clients)
         {
             var name = $"{Uri.EscapeDataString(id.Value)}-{generation}";
-            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, hello.Link, _coordinator, _settings.ChunkSize, _models), name);
+            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, OutboxFor(hello.Link), _coordinator), name);
             _owners[id] = node;
         }
 
@@ -159,6 +168,38 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         node.Clients.Clear();
+        if (_outboxes.Remove(node.Link, out var outbox))
+        {
+            Context.Stop(outbox);
+        }
+    }
+
+    // One outbox per node link, shared by its clients' stand-ins: what sends each model to the node once.
+    private IActorRef OutboxFor(IActorRef link)
+    {
+        if (!_outboxes.TryGetValue(link, out var outbox))
+        {
+            outbox = Context.ActorOf(NodeOutbox.Props(link, _settings.ChunkSize, _models), $"outbox-{_generation}");
+            _outboxes[link] = outbox;
+        }
+
+        return outbox;
+    }
+
+    private IActorRef? OutboxOf(Address node) =>
+        _nodes.TryGetValue(node, out var entry) && _outboxes.TryGetValue(entry.Link, out var outbox) ? outbox : null;
+
+    private void OnRequestLost(RequestLost lost)
+    {
+        if (!_owners.TryGetValue(lost.Client, out var node) || !_nodes[node].Clients.TryGetValue(lost.Client, out var client))
+        {
+            _log.Warning("Ignoring a lost request reported for client {Client}, which no welcomed node hosts", lost.Client);
+            return;
+        }
+
+        _log.Error("Client {Client} on node {Node}: its request is lost and its update dropped this round: {Reason}", lost.Client, node, lost.Reason);
+        OutboxOf(node)?.Tell(new ForgetModel(lost.Model));
+        client.Tell(new RequestFailed(lost.Reason));
     }
 
     private void OnChunk(Chunk chunk)
@@ -211,6 +252,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (_nodes.TryGetValue(node, out var entry) && !entry.Lost)
         {
             entry.Lost = true;
+            OutboxOf(node)?.Tell(NodeConnectionChanged.Instance);
             if (_ended)
             {
                 // Nodes leave once told the run is over: expected, not worth a warning.
@@ -228,6 +270,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (_nodes.TryGetValue(node, out var entry) && entry.Lost)
         {
             entry.Lost = false;
+            OutboxOf(node)?.Tell(NodeConnectionChanged.Instance);
             _log.Info("Node {Node} is reachable again ({Why}): its clients may be sampled from the next round", node, why);
             _coordinator.Tell(new NodeReachable(node));
         }
