@@ -61,14 +61,15 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
+        // A chunk's exact size, so that its buffer is the payload itself: its data is copied once.
         using var stream = new MemoryStream(obj switch
         {
-            Chunk c => c.Data.Length + 128,
-            ModelChunk c => c.Data.Length + 64,
+            Chunk c => 1 + 16 + Sized(c.Client.Value) + Sized(c.Manifest) + 16 + c.Data.Length,
+            ModelChunk c => 1 + 16 + 16 + c.Data.Length,
             SharedRequest r => r.Before.Length + r.After.Length + 128,
             _ => 256,
         });
-        using (var w = new BinaryWriter(stream))
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             switch (obj)
             {
@@ -141,7 +142,8 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             }
         }
 
-        return stream.ToArray();
+        var buffer = stream.GetBuffer();
+        return buffer.Length == stream.Length ? buffer : stream.ToArray();
     }
 
     /// <inheritdoc />
@@ -185,11 +187,11 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             {
                 WelcomeManifest => NodeWelcome.Instance,
                 RunEndedManifest => new RunEnded(r.ReadBoolean(), r.ReadString()),
-                ModelChunkManifest => new ModelChunk(new Guid(r.ReadBytes(16)), r.ReadInt32(), r.ReadInt32(), r.ReadUInt32(), ReadBlock(r)),
-                SharedRequestManifest => new SharedRequest(new Guid(r.ReadBytes(16)), new ClientId(r.ReadString()), r.ReadString(), new Guid(r.ReadBytes(16)), r.ReadUInt32(), ReadBlock(r), ReadBlock(r)),
+                ModelChunkManifest => new ModelChunk(new Guid(r.ReadBytes(16)), r.ReadInt32(), r.ReadInt32(), r.ReadUInt32(), ReadBlock(r, bytes)),
+                SharedRequestManifest => new SharedRequest(new Guid(r.ReadBytes(16)), new ClientId(r.ReadString()), r.ReadString(), new Guid(r.ReadBytes(16)), r.ReadUInt32(), ReadBlock(r, bytes), ReadBlock(r, bytes)),
                 ChunksReceivedManifest => new ChunksReceived(new ClientId(r.ReadString()), r.ReadInt32()),
                 RequestLostManifest => new RequestLost(new ClientId(r.ReadString()), new Guid(r.ReadBytes(16)), r.ReadString()),
-                _ => ReadChunk(r),
+                _ => ReadChunk(r, bytes),
             };
             return Whole(r, message, name, bytes.Length);
         }
@@ -228,14 +230,14 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         return Whole(r, new NodeHello(version, link, clients.MoveToImmutable(), layout), nameof(NodeHello), length);
     }
 
-    private static Chunk ReadChunk(BinaryReader r)
+    private static Chunk ReadChunk(BinaryReader r, byte[] bytes)
     {
         var transfer = new Guid(r.ReadBytes(16));
         var client = new ClientId(r.ReadString());
         var manifest = r.ReadString();
         int index = r.ReadInt32(), count = r.ReadInt32();
         var checksum = r.ReadUInt32();
-        return new Chunk(transfer, client, manifest, index, count, checksum, ReadBlock(r));
+        return new Chunk(transfer, client, manifest, index, count, checksum, ReadBlock(r, bytes));
     }
 
     private static void WritePiece(BinaryWriter w, int index, int count, uint checksum, ReadOnlySpan<byte> data)
@@ -247,8 +249,8 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         w.Write(data);
     }
 
-    // A length-prefixed block of at most a chunk's bytes.
-    private static byte[] ReadBlock(BinaryReader r)
+    // A length-prefixed block of at most a chunk's bytes: a slice of the payload, not a copy.
+    private static ReadOnlyMemory<byte> ReadBlock(BinaryReader r, byte[] bytes)
     {
         var length = r.ReadInt32();
         if (length < 0 || length > MaxChunkBytes)
@@ -256,8 +258,27 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             throw new InvalidDataException($"chunk length is {length}, outside 0..{MaxChunkBytes}");
         }
 
-        var data = r.ReadBytes(length);
-        return data.Length == length ? data : throw new EndOfStreamException();
+        var at = (int)r.BaseStream.Position;
+        if (bytes.Length - at < length)
+        {
+            throw new EndOfStreamException();
+        }
+
+        r.BaseStream.Position = at + length;
+        return new ReadOnlyMemory<byte>(bytes, at, length);
+    }
+
+    // A string's size as BinaryWriter writes it: a 7-bit-encoded length, then UTF-8.
+    private static int Sized(string value)
+    {
+        var length = System.Text.Encoding.UTF8.GetByteCount(value);
+        var prefix = 1;
+        for (var v = (uint)length; v >= 0x80; v >>= 7)
+        {
+            prefix++;
+        }
+
+        return prefix + length;
     }
 
     private static object Whole(BinaryReader r, object message, string name, int length) =>
