@@ -59,6 +59,16 @@ public static class Program
 
                     await WireBenchmark.RunAsync(wire, Console.Out).ConfigureAwait(false);
                     return 0;
+                case "cluster-round":
+                    var round = ClusterRoundOptions.Parse(args.AsSpan(1));
+                    if (round is null)
+                    {
+                        Console.WriteLine(ClusterRoundOptions.Help);
+                        return 0;
+                    }
+
+                    await ClusterRoundBenchmark.RunAsync(round, Console.Out).ConfigureAwait(false);
+                    return 0;
                 case "micro":
                     // In process: a separately generated and built project would not inherit the
                     // repository's build settings and would need its own copy of libtorch.
@@ -90,6 +100,8 @@ public static class Program
                      `scale --help` lists its options
           wire       a model-sized message through the cluster's real path vs a plain TCP socket, on loopback;
                      `wire --help` lists its options
+          cluster-round  rounds of a large model (25 M parameters by default) across client nodes on
+                     loopback: the round's split and any unreachable node; `cluster-round --help`
           micro      BenchmarkDotNet micro benchmarks (aggregation, parameter copies);
                      options after `micro` go to BenchmarkDotNet, e.g. `micro --filter '*'`
         """;
