@@ -80,36 +80,6 @@ public sealed class ModelOncePerNodeTests : TestKit
     }
 
     [Fact]
-    public void TheOutbox_KeepsAtMostItsWindowInFlight_AndSendsMoreAsTheNodeAcknowledges()
-    {
-        // given an outbox and a request whose model is 100 chunks
-        var link = CreateTestProbe();
-        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize)));
-        outbox.Tell(new OutboundRequest(new ClientId("client-0"), Fit(Model(100 * ChunkSize / 4, 1f), seed: 1)));
-
-        // when the node has acknowledged nothing, then only the window is sent
-        for (var i = 0; i < NodeOutbox.Window; i++)
-        {
-            Assert.Equal(i, link.ExpectMsg<ModelChunk>().Index);
-        }
-
-        link.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-
-        // when the node acknowledges 8, then 8 more come, and no more
-        outbox.Tell(new ChunksReceived(new ClientId("client-0"), 8));
-        for (var i = 0; i < 8; i++)
-        {
-            Assert.Equal(NodeOutbox.Window + i, link.ExpectMsg<ModelChunk>().Index);
-        }
-
-        link.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-
-        // when the node's connection drops and comes back, then what was in flight counts as gone and the window opens again
-        outbox.Tell(NodeConnectionChanged.Instance);
-        Assert.Equal(NodeOutbox.Window + 8, link.ExpectMsg<ModelChunk>().Index);
-    }
-
-    [Fact]
     public void ARequest_ThatComesBeforeItsModelsLastChunk_WaitsAndIsBuiltWhenItComes()
     {
         // given a model's chunks and a request naming it, the request arriving before the last chunk
@@ -266,10 +236,10 @@ public sealed class ModelOncePerNodeTests : TestKit
         _ => m.ToString()!,
     };
 
-    private static Parameters Model(int length, float scale) =>
+    internal static Parameters Model(int length, float scale) =>
         Parameters.Wrap(new ParameterLayout([new TensorSpec("w", [length])]), [.. Enumerable.Range(0, length).Select(i => i * scale)]);
 
-    private static FitRequest Fit(Parameters global, int seed) => new(
+    internal static FitRequest Fit(Parameters global, int seed) => new(
         new RoundNumber(1), 1, global, new FitConfig(1, 32, 0.01f, 0, 0, ImmutableSortedDictionary<string, double>.Empty), seed, ImmutableSortedDictionary<string, Parameters>.Empty, TimeSpan.FromMinutes(1));
 
     private SerializerWithStringManifest Serializer(object message) => (SerializerWithStringManifest)Sys.Serialization.FindSerializerFor(message);

@@ -27,6 +27,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private const string HelloTimerKey = "hello";
     private const string ConnectTimerKey = "connect-timeout";
     private const string ExpiryTimerKey = "transfer-expiry";
+    private const string WindowTimerKey = "window-check";
 
     private readonly ClusterSettings _settings;
     private readonly Address _seed;
@@ -40,6 +41,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private IActorRef _clusterClient = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
     private int _unacknowledged;
+    private readonly Queue<Chunk> _outgoing = new();
+    private long _chunksSent;
+    private long _chunksAcknowledged;
+    private DateTime _lastAcknowledged;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -65,6 +70,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(ConnectTimerKey, ConnectTimeout.Instance, _settings.ConnectTimeout);
         var every = TimeSpan.FromTicks(Math.Max(_settings.TransferTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
         Timers.StartPeriodicTimer(ExpiryTimerKey, ExpireTransfers.Instance, every);
+        Timers.StartPeriodicTimer(WindowTimerKey, CheckWindow.Instance, _settings.HeartbeatInterval);
     }
 
     private void Connecting()
@@ -142,15 +148,54 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
             Deliver(_models.Expire(DateTime.UtcNow, _settings.TransferTimeout));
         });
+        Receive<CheckWindow>(_ => ReopenStalledWindow());
+        Receive<ChunksReceived>(m => OnChunksAcknowledged(m.Count));
     }
 
     private void SayHello() => ToServer(new NodeHello(ProtocolSerializer.WireVersion, Self, _clients, _layout));
 
+    // Paced as the server's sending is (NodeOutbox): at most a window of chunks unacknowledged by
+    // the gateway, so that a large update never queues far ahead of this node's other messages.
     private void Send(ClientId client, IFedActorsMessage message)
     {
         foreach (var chunk in Chunking.Split(Context.System, client, message, _settings.ChunkSize))
         {
-            ToServer(chunk);
+            _outgoing.Enqueue(chunk);
+        }
+
+        SendChunks();
+    }
+
+    private void SendChunks()
+    {
+        if (_chunksSent == _chunksAcknowledged)
+        {
+            _lastAcknowledged = DateTime.UtcNow;
+        }
+
+        while (_outgoing.Count > 0 && _chunksSent - _chunksAcknowledged < NodeOutbox.Window)
+        {
+            ToServer(_outgoing.Dequeue());
+            _chunksSent++;
+        }
+    }
+
+    private void OnChunksAcknowledged(int count)
+    {
+        _chunksAcknowledged = Math.Min(_chunksAcknowledged + Math.Max(count, 0), _chunksSent);
+        _lastAcknowledged = DateTime.UtcNow;
+        SendChunks();
+    }
+
+    // Acknowledgements lost with a connection, or with a server that restarted: what was in flight
+    // is delivered or lost by now, and the window opens again.
+    private void ReopenStalledWindow()
+    {
+        if (_chunksSent > _chunksAcknowledged && DateTime.UtcNow - _lastAcknowledged > _settings.AcceptableHeartbeatPause)
+        {
+            _log.Warning("The server acknowledged none of this node's last {Count} chunks within {Pause}: sending the rest", _chunksSent - _chunksAcknowledged, _settings.AcceptableHeartbeatPause);
+            _chunksAcknowledged = _chunksSent;
+            SendChunks();
         }
     }
 
@@ -243,5 +288,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded
     {
         public static readonly ExpireTransfers Instance = new();
+    }
+
+    private sealed record CheckWindow : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckWindow Instance = new();
     }
 }

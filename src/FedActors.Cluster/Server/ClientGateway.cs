@@ -211,6 +211,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         Back(owner, "it sent a message");
+        Acknowledge(_nodes[owner], chunk.Client);
         switch (_assembler.Add(chunk, DateTime.UtcNow))
         {
             case TransferCompleted done:
@@ -227,6 +228,17 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
             case TransferBroken broken:
                 Broken(client, owner, broken.Client, broken.Transfer, broken.Reason);
                 break;
+        }
+    }
+
+    // The node's link keeps a bounded number of chunks in flight (as the server's NodeOutbox does):
+    // a quarter of that window at a time keeps it open.
+    private static void Acknowledge(ClientNode node, ClientId client)
+    {
+        if (++node.Unacknowledged >= NodeOutbox.Window / 4)
+        {
+            node.Link.Tell(new ChunksReceived(client, node.Unacknowledged));
+            node.Unacknowledged = 0;
         }
     }
 
@@ -294,6 +306,8 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         public Dictionary<ClientId, IActorRef> Clients { get; } = [];
 
         public bool Lost { get; set; }
+
+        public int Unacknowledged { get; set; }
     }
 
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded

@@ -38,14 +38,16 @@ internal sealed class NodeOutbox : ReceiveActor
     private readonly IActorRef _link;
     private readonly int _chunkSize;
     private readonly SharedModels _models;
+    private readonly int _window;
     private readonly Queue<INodeMessage> _queue = new();
     private readonly List<Guid> _sentModels = [];
     private long _sent;
     private long _acknowledged;
 
-    public NodeOutbox(IActorRef link, int chunkSize, SharedModels models)
+    public NodeOutbox(IActorRef link, int chunkSize, SharedModels models, int window)
     {
         _link = link;
+        _window = window;
         _chunkSize = chunkSize;
         _models = models;
         Receive<OutboundRequest>(m => Enqueue(m.Client, m.Message));
@@ -65,8 +67,12 @@ internal sealed class NodeOutbox : ReceiveActor
     }
 
     /// <summary>Props for the outbox of the node whose link is <paramref name="link"/>; <paramref name="models"/> is shared by every node's outbox.</summary>
-    public static Props Props(IActorRef link, int chunkSize, SharedModels models) =>
-        Akka.Actor.Props.Create(() => new NodeOutbox(link, chunkSize, models));
+    /// <param name="link">The node's link.</param>
+    /// <param name="chunkSize">The largest chunk, in bytes.</param>
+    /// <param name="models">The encoded models, shared by every node's outbox.</param>
+    /// <param name="window">Messages in flight at most: <see cref="Window"/>, or another for a benchmark that compares.</param>
+    public static Props Props(IActorRef link, int chunkSize, SharedModels models, int window = Window) =>
+        Akka.Actor.Props.Create(() => new NodeOutbox(link, chunkSize, models, window));
 
     private void Enqueue(ClientId client, IFedActorsMessage message)
     {
@@ -110,7 +116,7 @@ internal sealed class NodeOutbox : ReceiveActor
 
     private void Pump()
     {
-        while (_queue.Count > 0 && _sent - _acknowledged < Window)
+        while (_queue.Count > 0 && _sent - _acknowledged < _window)
         {
             _link.Tell(_queue.Dequeue());
             _sent++;

@@ -42,7 +42,7 @@ public static class WireBenchmark
         {
             await using var pair = await WirePair.StartAsync(layout, chunkSize).ConfigureAwait(false);
             bytes ??= ((SerializerWithStringManifest)pair.Node.Serialization.FindSerializerFor(reply)).ToBinary(reply);
-            List<TimeSpan> tcpTimes = [], upTimes = [], downTimes = [];
+            List<TimeSpan> tcpTimes = [], upTimes = [], downTimes = [], unpacedTimes = [], pings = [], unpacedPings = [];
             for (var i = 0; i < WarmUp + options.Repeats; i++)
             {
                 // Side by side: each repeat runs the three paths in turn.
@@ -52,11 +52,15 @@ public static class WireBenchmark
                 // A new instance of the model each time, so that its encoding is part of every download, as in a round.
                 var request = new FitRequest(new RoundNumber(1), 1, Parameters.Wrap(layout, values), new FitConfig(1, 32, 0.01f, 0, 0, ImmutableSortedDictionary<string, double>.Empty), i, ImmutableSortedDictionary<string, Parameters>.Empty, TimeSpan.FromMinutes(1));
                 var down = await pair.DownloadAsync(request).ConfigureAwait(false);
+                var unpaced = await pair.DownloadAsync(request with { Global = Parameters.Wrap(layout, values) }, window: int.MaxValue).ConfigureAwait(false);
                 if (i >= WarmUp)
                 {
                     tcpTimes.Add(t);
                     upTimes.Add(up);
-                    downTimes.Add(down);
+                    downTimes.Add(down.Elapsed);
+                    unpacedTimes.Add(unpaced.Elapsed);
+                    pings.AddRange(down.Pings);
+                    unpacedPings.AddRange(unpaced.Pings);
                 }
             }
 
@@ -64,6 +68,9 @@ public static class WireBenchmark
             Line(output, "-", "tcp socket (same bytes)", tcpTimes, baseline, bytes.Length);
             Line(output, chunkSize.ToString(CultureInfo.InvariantCulture), "upload: node -> server (ClusterClient)", upTimes, baseline, bytes.Length);
             Line(output, chunkSize.ToString(CultureInfo.InvariantCulture), "download: server -> node (model once, paced)", downTimes, baseline, bytes.Length);
+            Line(output, chunkSize.ToString(CultureInfo.InvariantCulture), "download, unpaced (all chunks at once)", unpacedTimes, baseline, bytes.Length);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"             a small message on the same connection during the download: paced median {Median(pings).TotalMilliseconds:F1} ms, max {pings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({pings.Count}); unpaced median {Median(unpacedPings).TotalMilliseconds:F1} ms, max {unpacedPings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({unpacedPings.Count})"));
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"             unreachable events while measuring: {pair.Unreachable}"));
         }
 
@@ -146,6 +153,11 @@ public static class WireBenchmark
 
     private static TimeSpan Median(List<TimeSpan> times)
     {
+        if (times.Count == 0)
+        {
+            return TimeSpan.Zero;
+        }
+
         var sorted = times.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }

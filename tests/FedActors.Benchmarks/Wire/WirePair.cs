@@ -26,8 +26,15 @@ internal sealed class WirePair : IAsyncDisposable
     private static readonly ClientId Client = new("client-0");
     private readonly Ends _ends;
 
-    private WirePair(ActorSystem server, ActorSystem node, IActorRef standIn, IActorRef client, Ends ends)
+    private readonly IActorRef _link;
+    private readonly IActorRef _pinger;
+    private readonly int _chunkSize;
+
+    private WirePair(ActorSystem server, ActorSystem node, IActorRef standIn, IActorRef client, Ends ends, IActorRef link, IActorRef pinger, int chunkSize)
     {
+        _link = link;
+        _pinger = pinger;
+        _chunkSize = chunkSize;
         Server = server;
         Node = node;
         StandIn = standIn;
@@ -75,17 +82,56 @@ internal sealed class WirePair : IAsyncDisposable
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var link = node.ActorOf(ServerLink.Props(nodeSettings, member.SelfAddress, [Client], layout, outcome), ClientNode.LinkName);
         var client = node.ActorOf(Props.Create(() => new BenchClient(link, ends)), "client");
+        node.ActorOf(Props.Create(() => new Pinged(ends)), "pinged");
         var standIn = await ends.Registered.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
-        return new WirePair(server, node, standIn, client, ends);
+
+        // The node's actors as the server sees them: over the connection the node opened.
+        var nodeAddress = ((ExtendedActorSystem)node).Provider.DefaultAddress;
+        var provider = ((ExtendedActorSystem)server).Provider;
+        var remoteLink = provider.ResolveActorRef(new RootActorPath(nodeAddress) / "user" / ClientNode.LinkName);
+        var pinger = provider.ResolveActorRef(new RootActorPath(nodeAddress) / "user" / "pinged");
+        return new WirePair(server, node, standIn, client, ends, remoteLink, pinger, chunkSize);
     }
 
-    /// <summary>Sends <paramref name="request"/> from the server to the node's client; the time until the client has it.</summary>
-    public async Task<TimeSpan> DownloadAsync(FitRequest request)
+    /// <summary>
+    /// Sends <paramref name="request"/> from the server to the node's client; the time until the client
+    /// has it, and how long small messages sent every 10 ms meanwhile on the same connection took to
+    /// arrive (what a heartbeat would wait behind the model).
+    /// </summary>
+    /// <param name="request">A request with a model.</param>
+    /// <param name="window">Null for the gateway's own outbox (paced by <see cref="Cluster.Transfers.NodeOutbox.Window"/>); else an outbox of this window, to compare.</param>
+    public async Task<(TimeSpan Elapsed, IReadOnlyList<TimeSpan> Pings)> DownloadAsync(FitRequest request, int? window = null)
     {
         var arrived = _ends.Expect();
+        _ends.Pings.Clear();
+        IActorRef? outbox = null;
         var started = Stopwatch.GetTimestamp();
-        StandIn.Tell(request);
-        return Stopwatch.GetElapsedTime(started, await arrived.WaitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false));
+        if (window is { } w)
+        {
+            outbox = Server.ActorOf(Cluster.Transfers.NodeOutbox.Props(_link, _chunkSize, new Cluster.Transfers.SharedModels(_chunkSize), w));
+            outbox.Tell(new Cluster.Transfers.OutboundRequest(Client, request));
+        }
+        else
+        {
+            StandIn.Tell(request);
+        }
+
+        while (!arrived.IsCompleted)
+        {
+            _pinger.Tell(Stopwatch.GetTimestamp());
+            await Task.WhenAny(arrived, Task.Delay(10)).ConfigureAwait(false);
+        }
+
+        var elapsed = Stopwatch.GetElapsedTime(started, await arrived.WaitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false));
+
+        // The last pings may still be behind the request's last chunk.
+        await Task.Delay(200).ConfigureAwait(false);
+        if (outbox is not null)
+        {
+            Server.Stop(outbox);
+        }
+
+        return (elapsed, [.. _ends.Pings]);
     }
 
     /// <summary>Sends <paramref name="reply"/> from the node's client to the server; the time until the coordinator has it.</summary>
@@ -110,6 +156,8 @@ internal sealed class WirePair : IAsyncDisposable
         private int _unreachable;
 
         public TaskCompletionSource<IActorRef> Registered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public System.Collections.Concurrent.ConcurrentQueue<TimeSpan> Pings { get; } = new();
 
         public int Unreachable => Volatile.Read(ref _unreachable);
 
@@ -136,6 +184,12 @@ internal sealed class WirePair : IAsyncDisposable
             Receive<NodeUnreachable>(_ => ends.CountUnreachable());
             ReceiveAny(_ => { });
         }
+    }
+
+    /// <summary>Notes how long each ping (its sender's timestamp; one process, one clock) took to arrive.</summary>
+    private sealed class Pinged : ReceiveActor
+    {
+        public Pinged(Ends ends) => Receive<long>(sent => ends.Pings.Enqueue(Stopwatch.GetElapsedTime(sent)));
     }
 
     private sealed class BenchClient : ReceiveActor
