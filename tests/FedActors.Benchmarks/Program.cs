@@ -4,13 +4,15 @@ using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using FedActors.Benchmarks.Overhead;
 using FedActors.Benchmarks.Scale;
+using FedActors.Benchmarks.Wire;
 
 namespace FedActors.Benchmarks;
 
 /// <summary>
 /// Entry point of the bench commands. <c>overhead</c> compares a simulated FedAvg run with a plain
 /// TorchSharp loop over the same samples (see README.md); <c>scale</c> measures many registered
-/// clients with a pure C# trainer; <c>micro</c> hands the remaining
+/// clients with a pure C# trainer; <c>wire</c> compares the cluster's wire with a TCP socket;
+/// <c>micro</c> hands the remaining
 /// arguments to BenchmarkDotNet's switcher for the micro benchmarks in this assembly.
 /// </summary>
 public static class Program
@@ -57,6 +59,26 @@ public static class Program
 
                     await RoundSplit.RoundSplitBenchmark.RunAsync(split, Console.Out).ConfigureAwait(false);
                     return 0;
+                case "wire":
+                    var wire = WireOptions.Parse(args.AsSpan(1));
+                    if (wire is null)
+                    {
+                        Console.WriteLine(WireOptions.Help);
+                        return 0;
+                    }
+
+                    await WireBenchmark.RunAsync(wire, Console.Out).ConfigureAwait(false);
+                    return 0;
+                case "cluster-round":
+                    var round = ClusterRoundOptions.Parse(args.AsSpan(1));
+                    if (round is null)
+                    {
+                        Console.WriteLine(ClusterRoundOptions.Help);
+                        return 0;
+                    }
+
+                    await ClusterRoundBenchmark.RunAsync(round, Console.Out).ConfigureAwait(false);
+                    return 0;
                 case "micro":
                     // In process: a separately generated and built project would not inherit the
                     // repository's build settings and would need its own copy of libtorch.
@@ -88,6 +110,10 @@ public static class Program
                      `scale --help` lists its options
           round-split  where a FedAvg round's time goes on Fashion-MNIST (Fit, central evaluation, the rest);
                      `round-split --help` lists its options
+          wire       a model-sized message through the cluster's real path vs a plain TCP socket, on loopback;
+                     `wire --help` lists its options
+          cluster-round  rounds of a large model (25 M parameters by default) across client nodes on
+                     loopback: the round's split and any unreachable node; `cluster-round --help`
           micro      BenchmarkDotNet micro benchmarks (aggregation, parameter copies);
                      options after `micro` go to BenchmarkDotNet, e.g. `micro --filter '*'`
         """;

@@ -21,7 +21,7 @@ public sealed class ClientGatewayTests : TestKit
 {
     private static readonly ClientId First = new("client-0");
     private static readonly ClientId Second = new("client-1");
-    private static readonly (Akka.Configuration.Config Config, ClusterSettings Cluster) Node = ServerNodeConfig();
+    private static readonly (Akka.Configuration.Config Config, ClusterSettings Cluster) Node = LocalCluster.ServerNodeConfig();
 
     public ClientGatewayTests()
         : base(Node.Config)
@@ -78,12 +78,6 @@ public sealed class ClientGatewayTests : TestKit
         Assert.IsType<FitResult>(replies[Second].Message);
         Assert.Equal(standIns[Second], replies[Second].Sender);
         coordinator.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
-    }
-
-    private static (Akka.Configuration.Config Config, ClusterSettings Cluster) ServerNodeConfig()
-    {
-        var (runtime, cluster) = LocalCluster.Settings(string.Empty);
-        return (NodeConfig.Server(cluster, runtime.Config), cluster);
     }
 
     // An update of 1,000 weights: 4 KB, several of the tests' 1 KiB chunks.

@@ -80,13 +80,13 @@ public sealed class ClusterSerializerTests : IAsyncLifetime
         // given a chunk's bytes with another version byte
         var chunk = Chunking.Split(Guid.NewGuid(), new ClientId("a"), "FR", [1, 2, 3], chunkSize: 8)[0];
         var bytes = Serializer.ToBinary(chunk);
-        bytes[0] = 3;
+        bytes[0] = 9;
 
         // when it is read
         var error = Assert.Throws<SerializationException>(() => Serializer.FromBinary(bytes, Serializer.Manifest(chunk)));
 
         // then the error names both versions
-        Assert.Contains("wire version 3", error.Message);
+        Assert.Contains("wire version 9", error.Message);
         Assert.Contains($"version {ProtocolSerializer.WireVersion}", error.Message);
     }
 

@@ -20,7 +20,7 @@ public sealed class HandshakeTests
     [Fact]
     public async Task ANodeOfAnotherWireVersion_IsRefusedNamingBothVersionsAndTheNode()
     {
-        // given a server, and a node that says hello in wire version 3 through its own ClusterClient
+        // given a server, and a node that says hello in wire version 9 through its own ClusterClient
         await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
         var (runtime, settings) = cluster.NodeSettings();
         var old = ActorSystem.Create("fedactors", NodeConfig.Client(settings, cluster.Server.Address, runtime.Config));
@@ -31,12 +31,12 @@ public sealed class HandshakeTests
             var node = ((ExtendedActorSystem)old).Provider.DefaultAddress;
 
             // when it says hello
-            client.Tell(new ClusterClient.Send(NodeConfig.GatewayPath, new NodeHello(3, link.Receiver, [new ClientId("client-0")], TestParameters.Layout)));
+            client.Tell(new ClusterClient.Send(NodeConfig.GatewayPath, new NodeHello(9, link.Receiver, [new ClientId("client-0")], TestParameters.Layout)));
 
             // then the server refuses it, naming the node and both versions
             var refused = Assert.IsType<NodeRefused>(await link.ReceiveAsync(Patience));
             Assert.Contains($"node {node}", refused.Reason);
-            Assert.Contains("wire version 3", refused.Reason);
+            Assert.Contains("wire version 9", refused.Reason);
             Assert.Contains($"speaks version {ProtocolSerializer.WireVersion}", refused.Reason);
         }
         finally

@@ -31,6 +31,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private const string ConnectTimerKey = "connect-timeout";
     private const string ExpiryTimerKey = "transfer-expiry";
     private const string ServerLostTimerKey = "server-lost";
+    private const string WindowTimerKey = "window-check";
 
     private readonly ClusterSettings _settings;
     private readonly Address _seed;
@@ -39,10 +40,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private readonly TaskCompletionSource<ClientNodeOutcome> _outcome;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly TransferAssembler _assembler = new();
+    private readonly ModelCache _models = new();
     private readonly Dictionary<ClientId, IActorRef> _local = [];
     private IActorRef _clusterClient = ActorRefs.Nobody;
     private IActorRef _gateway = ActorRefs.Nobody;
     private NodeProof? _proof;
+    private int _unacknowledged;
+    private readonly Queue<Chunk> _outgoing = new();
+    private long _chunksSent;
+    private long _chunksAcknowledged;
+    private DateTime _lastAcknowledged;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -68,6 +75,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         Timers.StartSingleTimer(ConnectTimerKey, ConnectTimeout.Instance, _settings.ConnectTimeout);
         var every = TimeSpan.FromTicks(Math.Max(_settings.TransferTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
         Timers.StartPeriodicTimer(ExpiryTimerKey, ExpireTransfers.Instance, every);
+        Timers.StartPeriodicTimer(WindowTimerKey, CheckWindow.Instance, _settings.HeartbeatInterval);
     }
 
     private void Connecting()
@@ -161,6 +169,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     {
         Receive<Chunk>(OnChunk);
         Receive<NodeChallenge>(OnChallenge);
+        Receive<ModelChunk>(m =>
+        {
+            Acknowledge();
+            Deliver(_models.Add(m, DateTime.UtcNow));
+        });
+        Receive<SharedRequest>(m =>
+        {
+            Acknowledge();
+            Deliver(_models.Request(m));
+        });
         Receive<NodeRefused>(m => End(new ClientNodeOutcome(false, $"the server at {_seed} refused this node: {m.Reason}")));
         Receive<ExpireTransfers>(_ =>
         {
@@ -168,7 +186,11 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             {
                 _log.Error("A message from the server for client {Client} is lost: transfer {Transfer} {Reason}", broken.Client, broken.Transfer, broken.Reason);
             }
+
+            Deliver(_models.Expire(DateTime.UtcNow, _settings.TransferTimeout));
         });
+        Receive<CheckWindow>(_ => ReopenStalledWindow());
+        Receive<ChunksReceived>(m => OnChunksAcknowledged(m.Count));
     }
 
     // The server answers every hello; a silence longer than server-lost-timeout means it is gone
@@ -191,11 +213,48 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         SayHello();
     }
 
+    // Paced as the server's sending is (NodeOutbox): at most a window of chunks unacknowledged by
+    // the gateway, so that a large update never queues far ahead of this node's other messages.
     private void Send(ClientId client, IFedActorsMessage message)
     {
         foreach (var chunk in Chunking.Split(Context.System, client, message, _settings.ChunkSize))
         {
-            ToServer(chunk);
+            _outgoing.Enqueue(chunk);
+        }
+
+        SendChunks();
+    }
+
+    private void SendChunks()
+    {
+        if (_chunksSent == _chunksAcknowledged)
+        {
+            _lastAcknowledged = DateTime.UtcNow;
+        }
+
+        while (_outgoing.Count > 0 && _chunksSent - _chunksAcknowledged < NodeOutbox.Window)
+        {
+            ToServer(_outgoing.Dequeue());
+            _chunksSent++;
+        }
+    }
+
+    private void OnChunksAcknowledged(int count)
+    {
+        _chunksAcknowledged = Math.Min(_chunksAcknowledged + Math.Max(count, 0), _chunksSent);
+        _lastAcknowledged = DateTime.UtcNow;
+        SendChunks();
+    }
+
+    // Acknowledgements lost with a connection, or with a server that restarted: what was in flight
+    // is delivered or lost by now, and the window opens again.
+    private void ReopenStalledWindow()
+    {
+        if (_chunksSent > _chunksAcknowledged && DateTime.UtcNow - _lastAcknowledged > _settings.AcceptableHeartbeatPause)
+        {
+            _log.Warning("The server acknowledged none of this node's last {Count} chunks within {Pause}: sending the rest", _chunksSent - _chunksAcknowledged, _settings.AcceptableHeartbeatPause);
+            _chunksAcknowledged = _chunksSent;
+            SendChunks();
         }
     }
 
@@ -203,6 +262,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
     private void OnChunk(Chunk chunk)
     {
+        Acknowledge();
         switch (_assembler.Add(chunk, DateTime.UtcNow))
         {
             case TransferCompleted done when _local.TryGetValue(done.Client, out var client):
@@ -222,6 +282,43 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
             case TransferBroken broken:
                 _log.Error("A message from the server for client {Client} is lost: transfer {Transfer} is broken: {Reason}", broken.Client, broken.Transfer, broken.Reason);
                 break;
+        }
+    }
+
+    // The server keeps a bounded number of its messages in flight to this node (NodeOutbox): a
+    // quarter of that window at a time keeps it open without an acknowledgement per chunk.
+    private void Acknowledge()
+    {
+        if (++_unacknowledged >= NodeOutbox.Window / 4)
+        {
+            ToServer(new ChunksReceived(_clients[0], _unacknowledged));
+            _unacknowledged = 0;
+        }
+    }
+
+    // Requests built from a model the server sent once for all of this node's clients: each goes to
+    // its client, or, when it could not be built, the server hears so and drops that client's update.
+    private void Deliver(IReadOnlyList<ResolvedRequest> resolved)
+    {
+        foreach (var (request, payload, failure) in resolved)
+        {
+            var reason = failure;
+            if (payload is not null && _local.TryGetValue(request.Client, out var client))
+            {
+                try
+                {
+                    client.Tell(Chunking.Read(Context.System, request.Manifest, payload));
+                    continue;
+                }
+                catch (SerializationException e)
+                {
+                    reason = $"request {request.Transfer} is unreadable: {e.Message}";
+                }
+            }
+
+            reason ??= $"this node does not host client {request.Client}";
+            _log.Error("A request from the server for client {Client} is lost, and so is its update this round: {Reason}", request.Client, reason);
+            ToServer(new RequestLost(request.Client, request.Model, reason));
         }
     }
 
@@ -263,5 +360,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded
     {
         public static readonly ExpireTransfers Instance = new();
+    }
+
+    private sealed record CheckWindow : INoSerializationVerificationNeeded
+    {
+        public static readonly CheckWindow Instance = new();
     }
 }

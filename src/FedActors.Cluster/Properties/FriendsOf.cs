@@ -1,3 +1,4 @@
 using System.Runtime.CompilerServices;
 
 [assembly: InternalsVisibleTo("FedActors.Cluster.Tests")]
+[assembly: InternalsVisibleTo("FedActors.Benchmarks")]

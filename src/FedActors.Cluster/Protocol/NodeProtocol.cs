@@ -85,3 +85,48 @@ public sealed record NodeLeft : INodeMessage
 /// <param name="Checksum">The CRC-32 of <paramref name="Data"/>, computed by the sender.</param>
 /// <param name="Data">This chunk's bytes of the serialized message.</param>
 public sealed record Chunk(Guid Transfer, ClientId Client, string Manifest, int Index, int Count, uint Checksum, ReadOnlyMemory<byte> Data) : INodeMessage;
+
+/// <summary>
+/// One piece of a round's global model (<see cref="Core.Serialization.ProtocolSerializer.EncodeParameters"/>'s
+/// bytes), sent to a client node once however many of its clients the model goes to; the node keeps
+/// the whole model by its id for the <see cref="SharedRequest"/>s that name it.
+/// </summary>
+/// <param name="Model">The model's id, the same for every node and every client of its rounds.</param>
+/// <param name="Index">This piece's position, from 0.</param>
+/// <param name="Count">How many pieces the model has (at least 1).</param>
+/// <param name="Checksum">The CRC-32 of <paramref name="Data"/>, computed by the sender.</param>
+/// <param name="Data">This piece's bytes.</param>
+public sealed record ModelChunk(Guid Model, int Index, int Count, uint Checksum, ReadOnlyMemory<byte> Data) : INodeMessage;
+
+/// <summary>
+/// A request to one client that carries a global model by reference: the request's serialized bytes
+/// are <paramref name="Before"/>, the encoding of the model <paramref name="Model"/> (sent before as
+/// <see cref="ModelChunk"/>s) and <paramref name="After"/>, the client's own small parts.
+/// </summary>
+/// <param name="Transfer">Identifies this request, for the logs.</param>
+/// <param name="Client">The client the request is for.</param>
+/// <param name="Manifest">The protocol serializer's manifest of the whole request.</param>
+/// <param name="Model">The id of the model that goes between the two parts.</param>
+/// <param name="Checksum">The CRC-32 of <paramref name="Before"/> followed by <paramref name="After"/>.</param>
+/// <param name="Before">The request's bytes before the model.</param>
+/// <param name="After">The request's bytes after the model.</param>
+public sealed record SharedRequest(Guid Transfer, ClientId Client, string Manifest, Guid Model, uint Checksum, ReadOnlyMemory<byte> Before, ReadOnlyMemory<byte> After) : INodeMessage;
+
+/// <summary>
+/// A client node acknowledges the server's chunks (<see cref="Chunk"/>, <see cref="ModelChunk"/>,
+/// <see cref="SharedRequest"/>): the server keeps only a bounded number unacknowledged on the
+/// node's connection, so that a large model never queues far ahead of heartbeats.
+/// </summary>
+/// <param name="Node">One of the node's clients, by which the server knows the node (a ClusterClient's messages reach the gateway from the receptionist, not from the node).</param>
+/// <param name="Count">How many the node received since its previous acknowledgement.</param>
+public sealed record ChunksReceived(ClientId Node, int Count) : INodeMessage;
+
+/// <summary>
+/// A client node could not build a request to one of its clients (the model it names was corrupted,
+/// truncated or is no longer held): that client's update is lost for its round, and the server sends
+/// the model again with the next request that carries it.
+/// </summary>
+/// <param name="Client">The client whose request is lost.</param>
+/// <param name="Model">The model the request named.</param>
+/// <param name="Reason">What went wrong, naming the model and the chunk.</param>
+public sealed record RequestLost(ClientId Client, Guid Model, string Reason) : INodeMessage;

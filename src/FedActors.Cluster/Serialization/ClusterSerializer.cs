@@ -29,6 +29,10 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
     private const string InterruptedManifest = "RI";
     private const string LeavingManifest = "NL";
     private const string LeftManifest = "NX";
+    private const string ModelChunkManifest = "MC";
+    private const string SharedRequestManifest = "SR";
+    private const string ChunksReceivedManifest = "CR";
+    private const string RequestLostManifest = "RL";
 
     // A chunk is at most fedactors.cluster.chunk-size (<= 120000 bytes); anything far larger is corrupt.
     private const int MaxChunkBytes = 1 << 20;
@@ -57,14 +61,25 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         RunInterrupted => InterruptedManifest,
         NodeLeaving => LeavingManifest,
         NodeLeft => LeftManifest,
+        ModelChunk => ModelChunkManifest,
+        SharedRequest => SharedRequestManifest,
+        ChunksReceived => ChunksReceivedManifest,
+        RequestLost => RequestLostManifest,
         _ => throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {o.GetType()}", nameof(o)),
     };
 
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
-        using var stream = new MemoryStream(obj is Chunk c ? c.Data.Length + 128 : 256);
-        using (var w = new BinaryWriter(stream))
+        // A chunk's exact size, so that its buffer is the payload itself: its data is copied once.
+        using var stream = new MemoryStream(obj switch
+        {
+            Chunk c => 1 + 16 + Sized(c.Client.Value) + Sized(c.Manifest) + 16 + c.Data.Length,
+            ModelChunk c => 1 + 16 + 16 + c.Data.Length,
+            SharedRequest r => r.Before.Length + r.After.Length + 128,
+            _ => 256,
+        });
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             switch (obj)
             {
@@ -125,18 +140,43 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                     w.Write(m.Transfer.ToByteArray());
                     w.Write(m.Client.Value);
                     w.Write(m.Manifest);
-                    w.Write(m.Index);
-                    w.Write(m.Count);
+                    WritePiece(w, m.Index, m.Count, m.Checksum, m.Data.Span);
+                    break;
+                case ModelChunk m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Model.ToByteArray());
+                    WritePiece(w, m.Index, m.Count, m.Checksum, m.Data.Span);
+                    break;
+                case SharedRequest m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Transfer.ToByteArray());
+                    w.Write(m.Client.Value);
+                    w.Write(m.Manifest);
+                    w.Write(m.Model.ToByteArray());
                     w.Write(m.Checksum);
-                    w.Write(m.Data.Length);
-                    w.Write(m.Data.Span);
+                    w.Write(m.Before.Length);
+                    w.Write(m.Before.Span);
+                    w.Write(m.After.Length);
+                    w.Write(m.After.Span);
+                    break;
+                case ChunksReceived m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Node.Value);
+                    w.Write(m.Count);
+                    break;
+                case RequestLost m:
+                    w.Write(ProtocolSerializer.WireVersion);
+                    w.Write(m.Client.Value);
+                    w.Write(m.Model.ToByteArray());
+                    w.Write(m.Reason);
                     break;
                 default:
                     throw new ArgumentException($"{nameof(ClusterSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
             }
         }
 
-        return stream.ToArray();
+        var buffer = stream.GetBuffer();
+        return buffer.Length == stream.Length ? buffer : stream.ToArray();
     }
 
     /// <inheritdoc />
@@ -153,6 +193,10 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
             InterruptedManifest => nameof(RunInterrupted),
             LeavingManifest => nameof(NodeLeaving),
             LeftManifest => nameof(NodeLeft),
+            ModelChunkManifest => nameof(ModelChunk),
+            SharedRequestManifest => nameof(SharedRequest),
+            ChunksReceivedManifest => nameof(ChunksReceived),
+            RequestLostManifest => nameof(RequestLost),
             _ => throw new SerializationException($"FedActors cluster protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
         };
 
@@ -184,7 +228,11 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                 InterruptedManifest => new RunInterrupted(r.ReadString()),
                 LeavingManifest => new NodeLeaving(_system.Provider.ResolveActorRef(r.ReadString())),
                 LeftManifest => NodeLeft.Instance,
-                _ => ReadChunk(r),
+                ModelChunkManifest => new ModelChunk(new Guid(r.ReadBytes(16)), r.ReadInt32(), r.ReadInt32(), r.ReadUInt32(), ReadBlock(r, bytes)),
+                SharedRequestManifest => new SharedRequest(new Guid(r.ReadBytes(16)), new ClientId(r.ReadString()), r.ReadString(), new Guid(r.ReadBytes(16)), r.ReadUInt32(), ReadBlock(r, bytes), ReadBlock(r, bytes)),
+                ChunksReceivedManifest => new ChunksReceived(new ClientId(r.ReadString()), r.ReadInt32()),
+                RequestLostManifest => new RequestLost(new ClientId(r.ReadString()), new Guid(r.ReadBytes(16)), r.ReadString()),
+                _ => ReadChunk(r, bytes),
             };
             return Whole(r, message, name, bytes.Length);
         }
@@ -242,26 +290,55 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         return data.Length == length ? data : throw new EndOfStreamException();
     }
 
-    private static Chunk ReadChunk(BinaryReader r)
+    private static Chunk ReadChunk(BinaryReader r, byte[] bytes)
     {
         var transfer = new Guid(r.ReadBytes(16));
         var client = new ClientId(r.ReadString());
         var manifest = r.ReadString();
         int index = r.ReadInt32(), count = r.ReadInt32();
         var checksum = r.ReadUInt32();
+        return new Chunk(transfer, client, manifest, index, count, checksum, ReadBlock(r, bytes));
+    }
+
+    private static void WritePiece(BinaryWriter w, int index, int count, uint checksum, ReadOnlySpan<byte> data)
+    {
+        w.Write(index);
+        w.Write(count);
+        w.Write(checksum);
+        w.Write(data.Length);
+        w.Write(data);
+    }
+
+    // A length-prefixed block of at most a chunk's bytes: a slice of the payload, not a copy.
+    private static ReadOnlyMemory<byte> ReadBlock(BinaryReader r, byte[] bytes)
+    {
         var length = r.ReadInt32();
         if (length < 0 || length > MaxChunkBytes)
         {
             throw new InvalidDataException($"chunk length is {length}, outside 0..{MaxChunkBytes}");
         }
 
-        var data = r.ReadBytes(length);
-        if (data.Length != length)
+        var at = (int)r.BaseStream.Position;
+        if (bytes.Length - at < length)
         {
             throw new EndOfStreamException();
         }
 
-        return new Chunk(transfer, client, manifest, index, count, checksum, data);
+        r.BaseStream.Position = at + length;
+        return new ReadOnlyMemory<byte>(bytes, at, length);
+    }
+
+    // A string's size as BinaryWriter writes it: a 7-bit-encoded length, then UTF-8.
+    private static int Sized(string value)
+    {
+        var length = System.Text.Encoding.UTF8.GetByteCount(value);
+        var prefix = 1;
+        for (var v = (uint)length; v >= 0x80; v >>= 7)
+        {
+            prefix++;
+        }
+
+        return prefix + length;
     }
 
     private static object Whole(BinaryReader r, object message, string name, int length) =>

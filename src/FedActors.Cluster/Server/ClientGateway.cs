@@ -49,6 +49,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
 
     // The nonce sent to each link that has said hello and not yet proved who it is, by link path.
     private readonly Dictionary<string, byte[]> _challenges = [];
+    private readonly Dictionary<IActorRef, IActorRef> _outboxes = [];
     private int _generation;
     private bool _ended;
 
@@ -64,6 +65,14 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         Receive<NodeHello>(OnHello);
         Receive<NodeLeaving>(OnLeaving);
         Receive<Chunk>(OnChunk);
+        Receive<ChunksReceived>(m =>
+        {
+            if (_owners.TryGetValue(m.Node, out var node))
+            {
+                OutboxOf(node)?.Tell(m);
+            }
+        });
+        Receive<RequestLost>(OnRequestLost);
         Receive<DisassociatedEvent>(m => Lost(m.RemoteAddress, "its connection closed"));
         Receive<AssociatedEvent>(m => Back(m.RemoteAddress, "it connected again"));
         Receive<ClusterClientUnreachable>(m => Lost(m.ClusterClient.Path.Address, "its heartbeats stopped"));
@@ -196,7 +205,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         foreach (var id in hello.Clients)
         {
             var name = $"{Uri.EscapeDataString(id.Value)}-{generation}";
-            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, hello.Link, _coordinator, _settings.ChunkSize, _models), name);
+            entry.Clients[id] = Context.ActorOf(RemoteClient.Props(id, node, OutboxFor(hello.Link), _coordinator), name);
             _owners[id] = node;
         }
 
@@ -240,6 +249,38 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         node.Clients.Clear();
+        if (_outboxes.Remove(node.Link, out var outbox))
+        {
+            Context.Stop(outbox);
+        }
+    }
+
+    // One outbox per node link, shared by its clients' stand-ins: what sends each model to the node once.
+    private IActorRef OutboxFor(IActorRef link)
+    {
+        if (!_outboxes.TryGetValue(link, out var outbox))
+        {
+            outbox = Context.ActorOf(NodeOutbox.Props(link, _settings.ChunkSize, _models), $"outbox-{_generation}");
+            _outboxes[link] = outbox;
+        }
+
+        return outbox;
+    }
+
+    private IActorRef? OutboxOf(Address node) =>
+        _nodes.TryGetValue(node, out var entry) && _outboxes.TryGetValue(entry.Link, out var outbox) ? outbox : null;
+
+    private void OnRequestLost(RequestLost lost)
+    {
+        if (!_owners.TryGetValue(lost.Client, out var node) || !_nodes[node].Clients.TryGetValue(lost.Client, out var client))
+        {
+            _log.Warning("Ignoring a lost request reported for client {Client}, which no welcomed node hosts", lost.Client);
+            return;
+        }
+
+        _log.Error("Client {Client} on node {Node}: its request is lost and its update dropped this round: {Reason}", lost.Client, node, lost.Reason);
+        OutboxOf(node)?.Tell(new ForgetModel(lost.Model));
+        client.Tell(new RequestFailed(lost.Reason));
     }
 
     private void OnChunk(Chunk chunk)
@@ -251,6 +292,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         Back(owner, "it sent a message");
+        Acknowledge(_nodes[owner], chunk.Client);
         switch (_assembler.Add(chunk, DateTime.UtcNow))
         {
             case TransferCompleted done:
@@ -267,6 +309,17 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
             case TransferBroken broken:
                 Broken(client, owner, broken.Client, broken.Transfer, broken.Reason);
                 break;
+        }
+    }
+
+    // The node's link keeps a bounded number of chunks in flight (as the server's NodeOutbox does):
+    // a quarter of that window at a time keeps it open.
+    private static void Acknowledge(ClientNode node, ClientId client)
+    {
+        if (++node.Unacknowledged >= NodeOutbox.Window / 4)
+        {
+            node.Link.Tell(new ChunksReceived(client, node.Unacknowledged));
+            node.Unacknowledged = 0;
         }
     }
 
@@ -292,6 +345,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (_nodes.TryGetValue(node, out var entry) && !entry.Lost)
         {
             entry.Lost = true;
+            OutboxOf(node)?.Tell(NodeConnectionChanged.Instance);
             if (_ended)
             {
                 // Nodes leave once told the run is over: expected, not worth a warning.
@@ -309,6 +363,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (_nodes.TryGetValue(node, out var entry) && entry.Lost)
         {
             entry.Lost = false;
+            OutboxOf(node)?.Tell(NodeConnectionChanged.Instance);
             _log.Info("Node {Node} is reachable again ({Why}): its clients may be sampled from the next round", node, why);
             _coordinator.Tell(new NodeReachable(node));
         }
@@ -335,6 +390,8 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         public Dictionary<ClientId, IActorRef> Clients { get; } = [];
 
         public bool Lost { get; set; }
+
+        public int Unacknowledged { get; set; }
     }
 
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded

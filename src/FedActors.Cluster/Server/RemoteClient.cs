@@ -8,7 +8,8 @@ namespace FedActors.Cluster.Server;
 
 /// <summary>
 /// The server's stand-in for one client on a client node: what the coordinator registers, watches
-/// and sends requests to. Requests leave as chunks to the node's link; the client's messages come
+/// and sends requests to. Requests leave through the node's <see cref="NodeOutbox"/>, which sends a
+/// round's model to the node once for all its clients; the client's messages come
 /// in through the gateway and go on to the coordinator from here. A stand-in, not the remote
 /// actor, because the coordinator's death watch on a remote actor would quarantine its node for
 /// good when the node is cut off, and a node that comes back must be able to take part again.
@@ -17,30 +18,27 @@ internal sealed class RemoteClient : ReceiveActor
 {
     private readonly ClientId _id;
     private readonly Address _node;
-    private readonly IActorRef _link;
+    private readonly IActorRef _outbox;
     private readonly IActorRef _coordinator;
-    private readonly int _chunkSize;
-    private readonly SharedModels _models;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private (RoundNumber Round, int Attempt, string Phase)? _pending;
 
-    public RemoteClient(ClientId id, Address node, IActorRef link, IActorRef coordinator, int chunkSize, SharedModels models)
+    public RemoteClient(ClientId id, Address node, IActorRef outbox, IActorRef coordinator)
     {
-        _models = models;
         _id = id;
         _node = node;
-        _link = link;
+        _outbox = outbox;
         _coordinator = coordinator;
-        _chunkSize = chunkSize;
 
         Receive<Delivered>(m => FromClient(m.Message));
-        Receive<TransferFailed>(m => OnBrokenTransfer(m.Reason));
+        Receive<TransferFailed>(m => Lost($"its reply from node {_node}", m.Reason));
+        Receive<RequestFailed>(m => Lost($"its request on node {_node}", m.Reason));
         Receive<IFedActorsMessage>(ToClient);
     }
 
-    /// <summary>Props for the stand-in of <paramref name="id"/>; <paramref name="models"/> is the gateway's, shared by all its stand-ins.</summary>
-    public static Props Props(ClientId id, Address node, IActorRef link, IActorRef coordinator, int chunkSize, SharedModels models) =>
-        Akka.Actor.Props.Create(() => new RemoteClient(id, node, link, coordinator, chunkSize, models));
+    /// <summary>Props for the stand-in of <paramref name="id"/>; <paramref name="outbox"/> is its node's, shared by the node's stand-ins.</summary>
+    public static Props Props(ClientId id, Address node, IActorRef outbox, IActorRef coordinator) =>
+        Akka.Actor.Props.Create(() => new RemoteClient(id, node, outbox, coordinator));
 
     private void FromClient(IFedActorsMessage message)
     {
@@ -71,24 +69,20 @@ internal sealed class RemoteClient : ReceiveActor
             EvaluateRequest r => (r.Round, r.Attempt, RoundCoordinator.EvaluatePhase),
             _ => _pending,
         };
-        // The round's global model is encoded once, for all the clients it goes to.
-        foreach (var chunk in Chunking.SplitRequest(Context.System, _id, message, _chunkSize, _models))
-        {
-            _link.Tell(chunk);
-        }
+        _outbox.Tell(new OutboundRequest(_id, message));
     }
 
-    // The client's reply is lost: its phase need not wait for its deadline.
-    private void OnBrokenTransfer(string reason)
+    // The client's reply, or the request it answers, is lost: its phase need not wait for its deadline.
+    private void Lost(string what, string reason)
     {
         if (_pending is not { } p)
         {
-            _log.Error("Client {Client} on node {Node}: a message from it was lost on the way ({Reason})", _id, _node, reason);
+            _log.Error("Client {Client} on node {Node}: {What} was lost on the way ({Reason})", _id, _node, what, reason);
             return;
         }
 
         _pending = null;
-        _coordinator.Tell(new ClientFailed(_id, p.Round, p.Attempt, p.Phase, $"its reply from node {_node} was lost on the way: {reason}", Cancelled: false));
+        _coordinator.Tell(new ClientFailed(_id, p.Round, p.Attempt, p.Phase, $"{what} was lost on the way: {reason}", Cancelled: false));
     }
 }
 
@@ -97,3 +91,6 @@ internal sealed record Delivered(IFedActorsMessage Message) : INoSerializationVe
 
 /// <summary>A message from the client could not be reassembled or read.</summary>
 internal sealed record TransferFailed(string Reason) : INoSerializationVerificationNeeded;
+
+/// <summary>The client's node could not build the request last sent to it (<see cref="Protocol.RequestLost"/>).</summary>
+internal sealed record RequestFailed(string Reason) : INoSerializationVerificationNeeded;

@@ -34,7 +34,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     /// saying so, instead of misreading the bytes; bump it with every change of the layout
     /// (the cluster layer's messages included: a node announces it in its hello).
     /// </summary>
-    public const byte WireVersion = 2;
+    public const byte WireVersion = 3;
 
     // Generous bounds that still stop a corrupt length from allocating gigabytes.
     private const int MaxTensors = 1 << 16;

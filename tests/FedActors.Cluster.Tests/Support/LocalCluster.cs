@@ -60,6 +60,13 @@ internal sealed class LocalCluster : IAsyncDisposable
         return (RuntimeSettings.Read(config), ClusterSettings.Read(config));
     }
 
+    /// <summary>A server node's Akka configuration and cluster settings, for an actor test of the server's actors.</summary>
+    public static (Config Config, ClusterSettings Cluster) ServerNodeConfig()
+    {
+        var (runtime, cluster) = Settings(string.Empty);
+        return (NodeConfig.Server(cluster, runtime.Config), cluster);
+    }
+
     /// <summary>Ids client-0, client-1, ... client-(count - 1).</summary>
     public static ClientId[] Ids(int from, int count) => [.. Enumerable.Range(from, count).Select(i => new ClientId($"client-{i}"))];
 

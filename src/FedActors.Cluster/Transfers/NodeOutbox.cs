@@ -1,0 +1,137 @@
+using System.IO.Hashing;
+using Akka.Actor;
+using Akka.Serialization;
+using FedActors.Cluster.Protocol;
+using FedActors.Core.Protocol;
+using FedActors.Core.Serialization;
+
+namespace FedActors.Cluster.Transfers;
+
+/// <summary>
+/// Everything the server sends to one client node's link, in order, through one actor: a request
+/// that carries a round's global model sends the model as <see cref="ModelChunk"/>s the first time
+/// the node needs it, and then a small <see cref="SharedRequest"/> per client that names it, so a
+/// node hosting K clients receives one model per round, not K. Other requests go as
+/// <see cref="Chunk"/>s, as before.
+/// <para>
+/// Sending is paced: at most <see cref="Window"/> of these messages are unacknowledged by the
+/// node's <see cref="ChunksReceived"/> at a time, so that the connection, which also carries the
+/// heartbeats both sides watch, never has more than a few megabytes of model queued on it.
+/// </para>
+/// <para>
+/// The outbox remembers the last <see cref="ModelCache.Capacity"/> models it sent, as many as the
+/// node keeps, in the same order, so it never names a model the node has let go. It forgets them
+/// when the node's connection drops or comes back (chunks may have been lost on the way) and when
+/// the node reports a request it could not build (<see cref="ForgetModel"/>): the next request
+/// that needs that model sends it again.
+/// </para>
+/// </summary>
+internal sealed class NodeOutbox : ReceiveActor
+{
+    /// <summary>
+    /// Messages in flight per node: 32 chunks of the default 64 KiB are 2 MiB, enough to keep a
+    /// loopback connection busy between acknowledgements, few enough that a heartbeat waits at most
+    /// a few milliseconds behind them.
+    /// </summary>
+    public const int Window = 32;
+
+    private readonly IActorRef _link;
+    private readonly int _chunkSize;
+    private readonly SharedModels _models;
+    private readonly int _window;
+    private readonly Queue<INodeMessage> _queue = new();
+    private readonly List<Guid> _sentModels = [];
+    private long _sent;
+    private long _acknowledged;
+
+    public NodeOutbox(IActorRef link, int chunkSize, SharedModels models, int window)
+    {
+        _link = link;
+        _window = window;
+        _chunkSize = chunkSize;
+        _models = models;
+        Receive<OutboundRequest>(m => Enqueue(m.Client, m.Message));
+        Receive<ChunksReceived>(m =>
+        {
+            _acknowledged = Math.Min(_acknowledged + Math.Max(m.Count, 0), _sent);
+            Pump();
+        });
+        Receive<ForgetModel>(m => _sentModels.Remove(m.Model));
+        Receive<NodeConnectionChanged>(_ =>
+        {
+            // What was in flight may be lost, and its acknowledgements with it.
+            _sentModels.Clear();
+            _acknowledged = _sent;
+            Pump();
+        });
+    }
+
+    /// <summary>Props for the outbox of the node whose link is <paramref name="link"/>; <paramref name="models"/> is shared by every node's outbox.</summary>
+    /// <param name="link">The node's link.</param>
+    /// <param name="chunkSize">The largest chunk, in bytes.</param>
+    /// <param name="models">The encoded models, shared by every node's outbox.</param>
+    /// <param name="window">Messages in flight at most: <see cref="Window"/>, or another for a benchmark that compares.</param>
+    public static Props Props(IActorRef link, int chunkSize, SharedModels models, int window = Window) =>
+        Akka.Actor.Props.Create(() => new NodeOutbox(link, chunkSize, models, window));
+
+    private void Enqueue(ClientId client, IFedActorsMessage message)
+    {
+        if (ProtocolSerializer.TrySplitAroundGlobal(message, out var global, out var before, out var after)
+            && before.Length + after.Length <= _chunkSize)
+        {
+            var model = _models.Of(global);
+            if (!_sentModels.Contains(model.Id))
+            {
+                _sentModels.Add(model.Id);
+                if (_sentModels.Count > ModelCache.Capacity)
+                {
+                    _sentModels.RemoveAt(0);
+                }
+
+                var pieces = model.Pieces;
+                for (var i = 0; i < pieces.Count; i++)
+                {
+                    _queue.Enqueue(new ModelChunk(model.Id, i, pieces.Count, pieces[i].Checksum, pieces[i].Data));
+                }
+            }
+
+            var manifest = ((SerializerWithStringManifest)Context.System.Serialization.FindSerializerFor(message)).Manifest(message);
+            var crc = new Crc32();
+            crc.Append(before);
+            crc.Append(after);
+            _queue.Enqueue(new SharedRequest(Guid.NewGuid(), client, manifest, model.Id, crc.GetCurrentHashAsUInt32(), before, after));
+        }
+        else
+        {
+            // A request without a model, or whose own parts (a strategy's extra tensors) are larger
+            // than a chunk: all of it for this client, with the model's pieces still encoded once.
+            foreach (var chunk in Chunking.SplitRequest(Context.System, client, message, _chunkSize, _models))
+            {
+                _queue.Enqueue(chunk);
+            }
+        }
+
+        Pump();
+    }
+
+    private void Pump()
+    {
+        while (_queue.Count > 0 && _sent - _acknowledged < _window)
+        {
+            _link.Tell(_queue.Dequeue());
+            _sent++;
+        }
+    }
+}
+
+/// <summary>A request of the coordinator's for <paramref name="Client"/> on the outbox's node.</summary>
+internal sealed record OutboundRequest(ClientId Client, IFedActorsMessage Message) : INoSerializationVerificationNeeded;
+
+/// <summary>The node could not use model <paramref name="Model"/>: send it again when next needed.</summary>
+internal sealed record ForgetModel(Guid Model) : INoSerializationVerificationNeeded;
+
+/// <summary>The node's connection dropped or came back: what was in flight may be lost.</summary>
+internal sealed record NodeConnectionChanged : INoSerializationVerificationNeeded
+{
+    public static readonly NodeConnectionChanged Instance = new();
+}

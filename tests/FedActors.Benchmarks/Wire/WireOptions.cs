@@ -1,0 +1,64 @@
+using System.Globalization;
+
+namespace FedActors.Benchmarks.Wire;
+
+/// <summary>Settings of the <c>wire</c> bench command.</summary>
+/// <param name="Parameters">The update's size, in float32 parameters (one tensor).</param>
+/// <param name="Repeats">Measured transfers per path, after three for warm-up.</param>
+/// <param name="ChunkSizes">The chunk sizes to measure the Akka paths with, in bytes.</param>
+public sealed record WireOptions(int Parameters, int Repeats, IReadOnlyList<int> ChunkSizes)
+{
+    public const string Help = """
+        wire: one model-sized message between two actor systems on loopback, through FedActors'
+        real cluster path, against the same bytes over a plain TCP socket, side by side, each
+        repeated, with medians and the ratio to TCP:
+          upload    a FitResult from a client node to the server: ServerLink's chunks through
+                    ClusterClient and the receptionist to the gateway, reassembled and read;
+          download  a FitRequest from the server to a client node: the node's outbox sends the
+                    model's chunks (paced) and a request that names it, rebuilt and read there;
+          tcp       the upload's serialized bytes written to a TCP socket and read on the other end.
+        Then where the time goes: each CPU stage of the upload alone, on one thread.
+
+        options:
+          --parameters P      update size (default 1663370: the FedAvg CNN, 6.65 MB)
+          --repeats R         measured transfers per path (default 15)
+          --chunk-sizes LIST  comma-separated chunk sizes in bytes, each 1024..120000 (the
+                              128000-byte default frame, less room for the headers; default 65536)
+        """;
+
+    /// <summary>Parses the options after the command name; null when help was asked for.</summary>
+    /// <exception cref="ArgumentException">An unknown option or an invalid value.</exception>
+    public static WireOptions? Parse(ReadOnlySpan<string> args)
+    {
+        var options = new WireOptions(1_663_370, 15, [65536]);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            if (name is "-h" or "--help")
+            {
+                return null;
+            }
+
+            if (i + 1 >= args.Length)
+            {
+                throw new ArgumentException($"option '{name}' needs a value");
+            }
+
+            var value = args[++i];
+            options = name switch
+            {
+                "--parameters" => options with { Parameters = Whole(name, value, 1, 100_000_000) },
+                "--repeats" => options with { Repeats = Whole(name, value, 1, 1000) },
+                "--chunk-sizes" => options with { ChunkSizes = [.. value.Split(',').Select(v => Whole(name, v, 1024, 120_000))] },
+                _ => throw new ArgumentException($"unknown option '{name}' (see `wire --help`)"),
+            };
+        }
+
+        return options;
+    }
+
+    private static int Whole(string name, string value, int min, int max) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
+            ? n
+            : throw new ArgumentException($"option '{name}' needs a whole number in {min}..{max}, not '{value}'");
+}
