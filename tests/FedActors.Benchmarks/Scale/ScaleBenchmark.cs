@@ -21,9 +21,21 @@ public static class ScaleBenchmark
         var layout = new ParameterLayout([new TensorSpec("w", [options.Parameters])]);
         var ids = Enumerable.Range(0, options.Clients).Select(i => new ClientId($"client-{i:D7}")).ToList();
         long fitTicks = 0;
+        var clock = new Stopwatch();
+        var firstFit = 0;
+        (TimeSpan Wall, TimeSpan Cpu, TimeSpan Gc) atFirstFit = default;
         var setup = new SimulationSetup(
             ids,
-            id => new Timed(new QuadraticTrainer(id, options.SamplesPerClient), ticks => Interlocked.Add(ref fitTicks, ticks)),
+            id =>
+            {
+                // The first trainer is made for round 1's first fit: every client has registered by then.
+                if (Interlocked.Exchange(ref firstFit, 1) == 0)
+                {
+                    atFirstFit = (clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration());
+                }
+
+                return new Timed(new QuadraticTrainer(id, options.SamplesPerClient), ticks => Interlocked.Add(ref fitTicks, ticks));
+            },
             Parameters.Zeros(layout),
             new FedAvg(),
             CentralEvaluator: null);
@@ -39,7 +51,8 @@ public static class ScaleBenchmark
             akka.stdout-loglevel = WARNING
             """));
         var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
-        var clock = Stopwatch.StartNew();
+        var (cpuBefore, gcBefore) = (Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration());
+        clock.Start();
         var registered = TimeSpan.Zero;
         long managedIdle = 0;
         long previousFit = 0;
@@ -76,6 +89,7 @@ public static class ScaleBenchmark
         var trained = TimeSpan.FromTicks(Interlocked.Read(ref fitTicks));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             registration (start to round 1): {registered.TotalSeconds:F2} s for {options.Clients:N0} clients
+            registration (start to the first fit): {atFirstFit.Wall.TotalSeconds:F2} s wall, {(atFirstFit.Cpu - cpuBefore).TotalSeconds:F2} s CPU, {(atFirstFit.Gc - gcBefore).TotalSeconds:F2} s of it in GC pauses
             managed heap with every client registered and idle: {(managedIdle - managedBefore) / (double)options.Clients:F0} bytes per client ({managedIdle / 1048576.0:F0} MB in all)
             rounds: {total.TotalMilliseconds:F0} ms in all; sampling {Share(rounds, t => t.Sampling, total)}, sending {Share(rounds, t => t.Sending, total)}, fit phase {Share(rounds, t => t.Fit, total)}, aggregation {Share(rounds, t => t.Aggregate, total)}
             trainers' Fit: {trained.TotalMilliseconds:F0} ms of thread time (2 training threads)
