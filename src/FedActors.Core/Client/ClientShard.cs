@@ -10,13 +10,15 @@ namespace FedActors.Core.Client;
 /// fault restarts the client (up to the configured limit), a fault that restarting cannot cure
 /// (bad configuration, a constructor that throws) stops it. With a coordinator in this actor
 /// system it registers its clients in one <see cref="RegisterClients"/>, retrying every
-/// registration-retry until acknowledged; otherwise each client registers itself.
+/// registration-retry until acknowledged, and tells that coordinator of each child that stops
+/// (<see cref="ClientStopped"/>); otherwise each client registers itself and is watched.
 /// </summary>
 internal sealed class ClientShard : ReceiveActor, IWithTimers
 {
     private const string RetryTimerKey = "register-retry";
 
     private readonly ClientSupervisorSettings _settings;
+    private IActorRef? _coordinator;
 
     /// <summary>Creates the shard and its clients, one child per id named by <see cref="ClientSupervisor.ActorNameFor"/>, all from the one <paramref name="clientProps"/>.</summary>
     /// <param name="settings">The supervision and registration settings.</param>
@@ -26,6 +28,7 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
     public ClientShard(ClientSupervisorSettings settings, Props clientProps, ClientId[] clients, IActorRef? coordinator)
     {
         _settings = settings;
+        _coordinator = coordinator;
         var children = ImmutableArray.CreateBuilder<ClientActor>(clients.Length);
         foreach (var id in clients)
         {
@@ -34,8 +37,9 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
 
         Receive<UseCoordinator>(m =>
         {
-            // The clients register themselves with the new coordinator; an old batch's retry would only confuse it.
+            // The clients register themselves with the new coordinator, which watches them; an old batch's retry would only confuse it.
             Timers.Cancel(RetryTimerKey);
+            _coordinator = null;
             foreach (var child in Context.GetChildren())
             {
                 child.Forward(m);
@@ -58,10 +62,18 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new ClientShard(settings, clientProps, clients, coordinator));
 
     /// <inheritdoc />
-    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(
-        maxNrOfRetries: _settings.MaxRestarts,
-        withinTimeRange: (TimeSpan?)_settings.RestartWindow,
-        localOnlyDecider: e => e is ActorInitializationException or ConfigurationException ? Directive.Stop : Directive.Restart);
+    protected override SupervisorStrategy SupervisorStrategy() => new ReportingStrategy(this);
+
+    // One-for-one as in the summary; a child's end (stopped by this strategy, or by anyone) goes to
+    // the coordinator that registered it in bulk, which does not watch it.
+    private sealed class ReportingStrategy(ClientShard shard) : OneForOneStrategy(
+        shard._settings.MaxRestarts,
+        shard._settings.RestartWindow,
+        e => e is ActorInitializationException or ConfigurationException ? Directive.Stop : Directive.Restart)
+    {
+        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children) =>
+            shard._coordinator?.Tell(new ClientStopped(child), actorContext.Self);
+    }
 
     private void Register(IActorRef coordinator, RegisterClients registration)
     {

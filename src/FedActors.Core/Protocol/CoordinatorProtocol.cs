@@ -24,9 +24,10 @@ public sealed record RegisterClientOnNode(ClientId Client, Address Node) : INoSe
 
 /// <summary>
 /// A parent in the coordinator's own actor system (a simulation's <c>ClientShard</c>) registers
-/// its clients at once: each is registered, and watched, as if its actor had sent
-/// <see cref="RegisterClient"/>, and the sender gets one <see cref="ClientsRegistered"/> instead of
-/// an acknowledgement per client. A million clients are then a thousand messages, not two million.
+/// its clients at once: each is registered as if its actor had sent <see cref="RegisterClient"/>,
+/// except that the parent reports its stop (<see cref="ClientStopped"/>) instead of the coordinator
+/// watching it, and the sender gets one <see cref="ClientsRegistered"/> instead of an
+/// acknowledgement per client. A million clients are then a thousand messages, not two million.
 /// It carries actor references, so it never leaves the process; remote clients keep the per-client
 /// protocol.
 /// </summary>
@@ -37,6 +38,15 @@ public readonly record struct ClientActor(ClientId Client, IActorRef Actor);
 
 /// <summary>The coordinator's acknowledgement of a <see cref="RegisterClients"/>: every one of its <paramref name="Count"/> clients is registered.</summary>
 public sealed record ClientsRegistered(int Count) : INoSerializationVerificationNeeded;
+
+/// <summary>
+/// A shard that registered its clients with <see cref="RegisterClients"/> reports that one of them
+/// stopped: the coordinator does not death-watch those clients (a million watches cost half the
+/// registration time, in their system messages and the watcher's growing table), their parent
+/// learns of every child's end anyway, and the coordinator treats this as that actor's
+/// <see cref="Terminated"/>.
+/// </summary>
+public sealed record ClientStopped(IActorRef Actor) : INoSerializationVerificationNeeded;
 
 /// <summary>
 /// A node's clients cannot be reached (a transport layer's failure detector said so): the

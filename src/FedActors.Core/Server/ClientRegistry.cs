@@ -12,14 +12,26 @@ namespace FedActors.Core.Server;
 /// </summary>
 internal sealed class ClientRegistry
 {
-    private readonly Dictionary<ClientId, IActorRef> _actors = [];
+    private readonly Dictionary<ClientId, IActorRef> _actors;
     private readonly OrderedClientIds _ordered = new();
-    private readonly Dictionary<IActorRef, ClientId> _ids = [];
+    private readonly Dictionary<IActorRef, ClientId> _ids;
 
     // Only the clients whose node is not their actor's own address (a transport layer's stand-ins):
     // a simulation's million clients keep no entry here.
     private readonly Dictionary<ClientId, Address> _nodes = [];
     private readonly HashSet<Address> _unreachable = [];
+
+    /// <summary>Creates an empty registry with room for <paramref name="expected"/> clients.</summary>
+    /// <remarks>
+    /// Sized up front because a dictionary that grows to a million entries reallocates its arrays on
+    /// the large object heap a dozen times, and each of those can start a full collection of a heap
+    /// that by then holds every client.
+    /// </remarks>
+    public ClientRegistry(int expected = 0)
+    {
+        _actors = new Dictionary<ClientId, IActorRef>(expected);
+        _ids = new Dictionary<IActorRef, ClientId>(expected);
+    }
 
     /// <summary>Registered clients, reachable or not.</summary>
     public int Count => _actors.Count;

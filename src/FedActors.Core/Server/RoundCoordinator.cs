@@ -58,7 +58,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private readonly IActorRef _listener;
     private readonly RunStart _start;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly ClientRegistry _clients = new();
+    private readonly ClientRegistry _clients;
     private readonly ImmutableArray<RoundRecord>.Builder _history = ImmutableArray.CreateBuilder<RoundRecord>();
     private readonly HashSet<(ClientId Client, RoundNumber Round, int Attempt, string Phase)> _timedOut = [];
     private readonly List<Straggler> _stragglers = [];
@@ -82,6 +82,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         _evaluator = evaluator;
         _listener = listener;
         _start = start;
+        _clients = new ClientRegistry(start.ClientsBeforeFirstRound);
         _global = start.Resume?.Global ?? start.Initial;
         _lastCompleted = start.Resume?.Round ?? RoundNumber.Initial;
         if (start.Resume is { } resume)
@@ -428,14 +429,17 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
 
                 Finish(phase);
             });
-            Receive<Terminated>(m =>
+            void OnStopped(IActorRef actor)
             {
-                if (Unregister(m.ActorRef) is { } id)
+                if (Unregister(actor) is { } id)
                 {
                     DropFromPhase(current, phase, id, DropReason.Stopped, "the client's actor stopped");
                     ContinueIfDone();
                 }
-            });
+            }
+
+            Receive<Terminated>(m => OnStopped(m.ActorRef));
+            Receive<ClientStopped>(m => OnStopped(m.Actor));
             Receive<NodeUnreachable>(m =>
             {
                 foreach (var id in _clients.MarkUnreachable(m.Node))
@@ -805,6 +809,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private void ReceiveOutsidePhases()
     {
         Receive<Terminated>(m => Unregister(m.ActorRef));
+        Receive<ClientStopped>(m => Unregister(m.Actor));
         Receive<NodeUnreachable>(m => _clients.MarkUnreachable(m.Node));
         Receive<NodeReachable>(m => _clients.MarkReachable(m.Node));
         Receive<IPhaseReply>(OnLateReply);
@@ -856,20 +861,21 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private void Register(ClientId client, Address? node, PhaseRun? phase)
     {
         Sender.Tell(new ClientRegistered(client));
-        Register(client, Sender, node, phase);
+        Register(client, Sender, node, phase, watch: true);
     }
 
     private void Register(RegisterClients batch, PhaseRun? phase)
     {
+        // Not watched: their shard reports each one's stop (ClientStopped).
         foreach (var (client, actor) in batch.Clients)
         {
-            Register(client, actor, node: null, phase);
+            Register(client, actor, node: null, phase, watch: false);
         }
 
         Sender.Tell(new ClientsRegistered(batch.Clients.Length));
     }
 
-    private void Register(ClientId client, IActorRef actor, Address? node, PhaseRun? phase)
+    private void Register(ClientId client, IActorRef actor, Address? node, PhaseRun? phase, bool watch)
     {
         var replaced = _clients.Register(client, actor, node);
         if (replaced is not null)
@@ -883,7 +889,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             }
         }
 
-        Context.Watch(actor);
+        if (watch)
+        {
+            Context.Watch(actor);
+        }
+
         if (_settings.LogVerbose)
         {
             _log.Info("Client {Client} registered ({Registered} in all)", client, _clients.Count);

@@ -21,9 +21,26 @@ public static class ScaleBenchmark
         var layout = new ParameterLayout([new TensorSpec("w", [options.Parameters])]);
         var ids = Enumerable.Range(0, options.Clients).Select(i => new ClientId($"client-{i:D7}")).ToList();
         long fitTicks = 0;
+        var clock = new Stopwatch();
+        var firstFit = 0;
+        long managedIdle = 0;
+        (TimeSpan Wall, TimeSpan Cpu, TimeSpan Gc) atFirstFit = default;
         var setup = new SimulationSetup(
             ids,
-            id => new Timed(new QuadraticTrainer(id, options.SamplesPerClient), ticks => Interlocked.Add(ref fitTicks, ticks)),
+            id =>
+            {
+                // The first trainer is made for round 1's first fit: every client has registered by then.
+                if (Interlocked.Exchange(ref firstFit, 1) == 0)
+                {
+                    atFirstFit = (clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration());
+
+                    // Measured here, inside round 1's fit phase, not after round 1: the full
+                    // collection pauses every thread, and it would land in round 2's sending.
+                    managedIdle = GC.GetTotalMemory(forceFullCollection: true);
+                }
+
+                return new Timed(new QuadraticTrainer(id, options.SamplesPerClient), ticks => Interlocked.Add(ref fitTicks, ticks));
+            },
             Parameters.Zeros(layout),
             new FedAvg(),
             CentralEvaluator: null);
@@ -39,9 +56,9 @@ public static class ScaleBenchmark
             akka.stdout-loglevel = WARNING
             """));
         var managedBefore = GC.GetTotalMemory(forceFullCollection: true);
-        var clock = Stopwatch.StartNew();
+        var (cpuBefore, gcBefore) = (Process.GetCurrentProcess().TotalProcessorTime, GC.GetTotalPauseDuration());
+        clock.Start();
         var registered = TimeSpan.Zero;
-        long managedIdle = 0;
         long previousFit = 0;
         output.WriteLine($"scale: {options.Clients:N0} clients, {options.PerRound} per round, {options.Rounds} rounds, {options.Parameters:N0} parameters, {options.SamplesPerClient} samples each");
         output.WriteLine("round  sampling_ms  sending_ms  fit_ms  in_Fit_ms  aggregate_ms  total_ms");
@@ -56,7 +73,6 @@ public static class ScaleBenchmark
             if (r.Round.Value == 1)
             {
                 registered = clock.Elapsed - r.Timings.Total;
-                managedIdle = GC.GetTotalMemory(forceFullCollection: true);
             }
 
             var fit = Interlocked.Read(ref fitTicks);
@@ -76,7 +92,8 @@ public static class ScaleBenchmark
         var trained = TimeSpan.FromTicks(Interlocked.Read(ref fitTicks));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"""
             registration (start to round 1): {registered.TotalSeconds:F2} s for {options.Clients:N0} clients
-            managed heap with every client registered and idle: {(managedIdle - managedBefore) / (double)options.Clients:F0} bytes per client ({managedIdle / 1048576.0:F0} MB in all)
+            registration (start to the first fit): {atFirstFit.Wall.TotalSeconds:F2} s wall, {(atFirstFit.Cpu - cpuBefore).TotalSeconds:F2} s CPU, {(atFirstFit.Gc - gcBefore).TotalSeconds:F2} s of it in GC pauses
+            managed heap with every client registered (measured at round 1's first fit, which it delays): {(managedIdle - managedBefore) / (double)options.Clients:F0} bytes per client ({managedIdle / 1048576.0:F0} MB in all)
             rounds: {total.TotalMilliseconds:F0} ms in all; sampling {Share(rounds, t => t.Sampling, total)}, sending {Share(rounds, t => t.Sending, total)}, fit phase {Share(rounds, t => t.Fit, total)}, aggregation {Share(rounds, t => t.Aggregate, total)}
             trainers' Fit: {trained.TotalMilliseconds:F0} ms of thread time (2 training threads)
             process: {Status("VmHWM")} peak RSS, {Status("VmRSS")} now

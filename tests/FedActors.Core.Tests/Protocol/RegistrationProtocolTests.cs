@@ -215,6 +215,25 @@ public sealed class RegistrationProtocolTests : CoordinatorTestKit
     }
 
     [Fact]
+    public void Shard_WhenAClientItRegisteredStops_TellsTheCoordinatorWhichActorStopped()
+    {
+        // given two clients registered in bulk, which the coordinator does not watch
+        var coordinator = CreateTestProbe();
+        StartClientsInBulk(coordinator, "c1", "c2");
+        var batch = coordinator.ExpectMsg<RegisterClients>();
+        coordinator.Reply(new ClientsRegistered(2));
+
+        // when c2's actor stops
+        var c2 = batch.Clients.Single(c => c.Client.Value == "c2").Actor;
+        c2.Tell(PoisonPill.Instance);
+
+        // then its shard reports that actor, and only it
+        Assert.Equal(c2, coordinator.ExpectMsg<ClientStopped>().Actor);
+        coordinator.Send(batch.Clients.Single(c => c.Client.Value == "c1").Actor, FitRequestForRound1());
+        Assert.Equal("c1", coordinator.ExpectMsg<FitResult>().Client.Value);
+    }
+
+    [Fact]
     public void Client_RegisteredInBulk_WhenToldToUseANewCoordinator_RegistersItselfThere()
     {
         // given two clients registered in bulk
