@@ -42,8 +42,12 @@ public static class NodeConfig
             # remote deployments, PoisonPill/Kill-like messages and every actor selection
             # but the receptionist's; InboundGate drops any other message they address
             # to an actor by its path (see InboundGate).
+            # Server peers (failover) also select each other's cluster daemon, heartbeat
+            # receiver, pub-sub mediator (the receptionists' registry) and singleton
+            # manager; InboundGate keeps client nodes' selections to the ClusterClient's own
+            # messages whatever the path.
             untrusted-mode = on
-            trusted-selection-paths = ["{{ReceptionistPath}}"]
+            trusted-selection-paths = [{{TrustedSelections(s)}}]
             adapters.fedactors-gate = "FedActors.Cluster.Security.InboundGateProvider,FedActors.Cluster" # no space: Akka reads this value with its quotes otherwise
             dot-netty.tcp {
               hostname = "{{s.ServerHost}}"
@@ -56,27 +60,7 @@ public static class NodeConfig
             roles = [{{ServerRole}}]
             # The server joins itself, or its peers (ServerNode).
             seed-nodes = []
-            # Client nodes are never members, so no number of vanished clients can make the
-            # split-brain resolver down a server node: it only ever weighs server nodes.
-            # Among server nodes (failover), keep-oldest, because the side with the oldest
-            # server node is the side that runs the singleton: a crash of a younger node
-            # downs only that node, and a network cut never moves the run. keep-majority
-            # on two nodes is a tie broken by address, which downs the survivor whenever
-            # the crashed node had the lower address. down-if-alone = on is what makes a
-            # take-over possible: when the oldest is cut off from every other server node
-            # (it crashed, or it is alone on its side of a cut) it is downed and the next
-            # oldest takes over; with off, the others would down themselves instead and
-            # the run would die with the oldest. On a cut, the oldest downs itself on its
-            # own side at the same decision, so the run never has two coordinators. (A
-            # lease would need a lease implementation; none is served here.)
-            # Both sides decide after split-brain-resolver.stable-after (20 s): a take-over
-            # takes the failure detector's time (about 5 s), stable-after, and the
-            # removal margin (stable-after again, by default).
-            split-brain-resolver {
-              active-strategy = keep-oldest
-              keep-oldest.role = {{ServerRole}}
-              keep-oldest.down-if-alone = on
-            }
+            {{SplitBrainResolver(s)}}
             singleton {
               singleton-name = {{ActiveServerName}}
               role = {{ServerRole}}
@@ -127,6 +111,57 @@ public static class NodeConfig
             .WithFallback(DistributedPubSub.DefaultConfig());
         return run.IsEmpty ? node : run.WithFallback(node);
     }
+
+    /// <summary>The name of the lease (<see cref="Failover.DatabaseLease"/>) the server nodes' split-brain resolver takes.</summary>
+    public const string LeasePath = "fedactors.cluster.lease";
+
+    // Client nodes are never members, so no number of vanished clients can make the split-brain
+    // resolver down a server node: it only ever weighs server nodes.
+    // One server node: keep-oldest on the server role; it is the oldest, and is never downed.
+    // Server peers (failover): lease-majority on the server role, with a lease in the shared
+    // checkpoint store (DatabaseLease). keep-majority on two nodes is a tie broken by address,
+    // which downs the survivor whenever the node that crashed had the lower address. keep-oldest
+    // does not help with two: Akka's KeepOldest keeps the oldest "even though it is alone" when
+    // there are only two nodes (down-if-alone applies from three), so when the oldest crashes
+    // the survivor downs itself, and the run dies with the oldest. With the lease, the side that
+    // gets it goes on and the other downs itself: a crashed node's database session ends at
+    // once and frees the lock, so the survivor gets it (after acquire-lease-delay-for-minority
+    // if the tie-break made it the minority), and on a network cut between live server nodes
+    // only one side can hold it, so the run never has two coordinators; a side that cannot
+    // reach the database cannot get it and downs itself, which is right, since it could not
+    // checkpoint either. A take-over takes the failure detector's time (about 5 s with Akka's
+    // defaults), split-brain-resolver.stable-after (20 s), the minority's delay (2 s), and the
+    // singleton's removal margin (stable-after again, unless akka.cluster.down-removal-margin).
+    private static string SplitBrainResolver(ClusterSettings s) => s.Peers.Length == 0
+        ? $$"""
+            split-brain-resolver {
+              active-strategy = keep-oldest
+              keep-oldest.role = {{ServerRole}}
+              keep-oldest.down-if-alone = off
+            }
+            """
+        : $$"""
+            split-brain-resolver {
+              active-strategy = lease-majority
+              lease-majority {
+                lease-implementation = "{{LeasePath}}"
+                role = {{ServerRole}}
+              }
+            }
+            """;
+
+    private static string TrustedSelections(ClusterSettings s) =>
+        string.Join(", ", (s.Peers.Length == 0 ? [ReceptionistPath] : PeerSelectionPaths).Select(p => "\"" + p + "\""));
+
+    // What Akka.Cluster and Akka.Cluster.Tools address on a peer by selection.
+    private static readonly string[] PeerSelectionPaths =
+    [
+        ReceptionistPath,
+        "/system/cluster/core/daemon",
+        "/system/cluster/heartbeatReceiver",
+        "/system/distributedPubSubMediator",
+        "/user/" + ServerManagerName,
+    ];
 
     // The seed first, then the other server nodes: the receptionists a ClusterClient may ask.
     private static string Contacts(ClusterSettings s, Akka.Actor.Address seed) =>

@@ -33,6 +33,12 @@ public static class ServerNode
     public static async Task<ServerNodeHandle> StartAsync(RuntimeSettings settings, ClusterSettings cluster, SimulationSetup setup, Action<RoundRecord>? onRound = null, CancellationToken ct = default)
     {
         var store = CheckpointStoreSettings.Read(settings.Config);
+        if (cluster.Peers.Length > 0 && !store.Sql)
+        {
+            throw new Akka.Configuration.ConfigurationException(
+                "'fedactors.cluster.server.peers' lists server nodes, and 'fedactors.cluster.server.checkpoint-store' is folder: server nodes that take over from each other share the database store (checkpoint-store = sql), which also holds their lease");
+        }
+
         var config = NodeConfig.Server(cluster, settings.Config);
         if (store.Sql)
         {
