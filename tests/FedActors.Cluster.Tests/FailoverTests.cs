@@ -114,6 +114,87 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         }
     }
 
+    [Fact]
+    public async Task ActiveServerProcessSigkilledAfterRound2_TheOtherServerProcessEndsTheRun_WithTheSimulationsModelBitForBit()
+    {
+        // given the model file of `fedactors simulate` of the run (the seed example on four clients, every client every round)
+        var folder = Directory.CreateTempSubdirectory("fedactors-failover-procs-");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var processes = new List<CliProcess>();
+        CliProcess Started(string name, IEnumerable<string> arguments)
+        {
+            var process = CliProcess.Start(name, clock, folder.FullName, arguments);
+            processes.Add(process);
+            return process;
+        }
+
+        try
+        {
+            var hocon = Path.Combine(CliProcess.RepositoryRoot, "hocon");
+            string[] run =
+            [
+                "--set", "simulation.clients=4", "--set", "server.min-available-clients=4", "--set", "server.fraction-fit=1.0",
+                "--set", "server.min-fit-clients=4", "--set", "server.round-timeout=60s", "--set", "server.registration-timeout=60s",
+                "--set", "run.rounds=4", "--set", "training.local-epochs=25",
+                "--set", "simulation.dataset.train-limit=4000", "--set", "simulation.dataset.test-limit=1000",
+            ];
+            var simulate = Started("simulate", ["simulate", "--plain", "--config", Path.Combine(hocon, "server.conf"), "--output", Path.Combine(folder.FullName, "simulate"), .. run]);
+            Assert.Equal(0, await simulate.ExitCodeAsync(Patience));
+
+            // and two server processes on one PostgreSQL, and two client node processes that know both
+            var ports = FreePorts(2);
+            var persistenceId = $"failover-procs-{Guid.NewGuid():N}";
+            var config = Path.Combine(folder.FullName, "failover.conf");
+            await File.WriteAllTextAsync(config, $$"""
+                include "{{Path.Combine(hocon, "server.conf")}}"
+                {{Failover}}
+                fedactors.cluster.heartbeat-interval = 200ms
+                fedactors.cluster.acceptable-heartbeat-pause = 1s
+                fedactors.cluster.server.peers = ["{{Address(ports[0])}}", "{{Address(ports[1])}}"]
+                fedactors.cluster.server.checkpoint-sql {
+                  provider = postgresql
+                  connection-string = "{{_database.Server.ConnectionString}}"
+                  persistence-id = "{{persistenceId}}"
+                }
+                """);
+            CliProcess Server(int n) => Started($"server {n}", ["server", "--plain", "--config", config, "--host", "127.0.0.1", "--port", $"{ports[n]}", "--output", Path.Combine(folder.FullName, $"server-{n}"), .. run]);
+            var first = Server(0);
+            await first.WaitForLineAsync(l => l.Contains("listening at", StringComparison.Ordinal), Patience);
+            var second = Server(1);
+            await second.WaitForLineAsync(l => l.Contains("listening at", StringComparison.Ordinal), Patience);
+            var nodes = Enumerable.Range(0, 2).Select(n => Started($"client node {n}", [
+                "client", "--config", Path.Combine(hocon, "client.conf"), "--seed", Address(ports[0]), "--host", "127.0.0.1",
+                "--set", $"cluster.client.seeds=[\"{Address(ports[1])}\"]", "--set", "cluster.heartbeat-interval=200ms", "--set", "cluster.acceptable-heartbeat-pause=1s",
+                "--first-client-id", $"{2 * n}", "--clients-on-node", "2", .. run])).ToList();
+
+            // when the first server process is SIGKILLed once the store holds round 2's checkpoint (round 3 trains for about a second)
+            await first.WaitForLineAsync(l => l.StartsWith("round 2/4", StringComparison.Ordinal), Patience);
+            await StoredRound(persistenceId, 2).WaitAsync(Patience);
+            first.Kill();
+            var killedAt = clock.Elapsed;
+
+            // then the second server process ends the run (rounds 3 and 4) and exits 0
+            var round3 = await second.WaitForLineAsync(l => l.StartsWith("round 3/4", StringComparison.Ordinal), Patience);
+            Assert.True(await second.ExitCodeAsync(Patience) == 0, second.Output());
+            _output.WriteLine($"killed at {killedAt.TotalSeconds:0.000} s; round 3 recorded on the other server {(round3.At - killedAt).TotalSeconds:0.000} s later");
+            Assert.DoesNotContain(second.Output().Split('\n'), l => l.StartsWith("round 1/4", StringComparison.Ordinal) || l.StartsWith("round 2/4", StringComparison.Ordinal));
+
+            // and its model is the simulation's, byte for byte, and the client nodes, never restarted, exit 0
+            Assert.Equal(
+                await File.ReadAllBytesAsync(Path.Combine(folder.FullName, "simulate", "model.safetensors")),
+                await File.ReadAllBytesAsync(Path.Combine(folder.FullName, "server-1", "model.safetensors")));
+            foreach (var node in nodes)
+            {
+                Assert.True(await node.ExitCodeAsync(Patience) == 0, node.Output());
+            }
+        }
+        finally
+        {
+            processes.ForEach(p => p.Dispose());
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static async Task<Core.Tensors.Parameters> UninterruptedModel()
     {
         await using var cluster = await LocalCluster.StartAsync(4, Run);
@@ -136,6 +217,24 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
     {
         var (runtime, cluster) = LocalCluster.Settings(string.Join('\n', Run, contacts));
         return ClientNode.Start(runtime, cluster, ids, id => new HeldAfter(KilledAfter, killed, LocalCluster.Trainer(id)), TestParameters.Layout);
+    }
+
+    // Polls the journal table: the database is the only witness of what a killed process stored.
+    private async Task StoredRound(string persistenceId, int round)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(_database.Server.ConnectionString);
+        await connection.OpenAsync();
+        while (true)
+        {
+            await using var command = new Npgsql.NpgsqlCommand("SELECT COALESCE(MAX(sequence_number), 0) FROM journal WHERE persistence_id = @id", connection);
+            command.Parameters.AddWithValue("id", persistenceId);
+            if (Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture) >= round)
+            {
+                return;
+            }
+
+            await Task.Delay(20);
+        }
     }
 
     private static string Address(int port) => $"akka.tcp://fedactors@127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
