@@ -47,6 +47,7 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         akka.cluster.split-brain-resolver.stable-after = 1s
         akka.cluster.down-removal-margin = 500ms
         akka.cluster.split-brain-resolver.lease-majority.acquire-lease-delay-for-minority = 500ms
+        akka.cluster.singleton.lease-retry-interval = 200ms
         fedactors.cluster.server.checkpoint-store = sql
         """;
 
@@ -107,6 +108,60 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
 
         // and the client nodes, never restarted, followed it to the end of the run
         await standby.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
+        foreach (var node in new[] { nodeA, nodeB })
+        {
+            var ended = await node.Outcome.WaitAsync(Patience);
+            Assert.True(ended.Succeeded, ended.Detail);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ServerNodesCutOffFromEachOther_OnlyOneGoesOn_AndTheRunEndsWithTheUninterruptedModel(bool activeAtLowerAddress)
+    {
+        // given the model of an uninterrupted run, and two live server nodes behind Akka's throttler, on one PostgreSQL
+        var expected = await UninterruptedModel();
+        const string scheme = "akka.trttl.tcp";
+        const string serverAdapters = "akka.remote.dot-netty.tcp.applied-adapters = [trttl, fedactors-gate]";
+        const string clientAdapters = "akka.remote.dot-netty.tcp.applied-adapters = [trttl]";
+        var ports = FreePorts(2).Order().ToArray();
+        var (activePort, standbyPort) = activeAtLowerAddress ? (ports[0], ports[1]) : (ports[1], ports[0]);
+        var peers = $"fedactors.cluster.server.peers = [\"{Address(activePort, scheme)}\", \"{Address(standbyPort, scheme)}\"]";
+        var store = $"""
+            fedactors.cluster.server.checkpoint-sql {"{"}
+              provider = postgresql
+              connection-string = "{_database.Server.ConnectionString}"
+              persistence-id = "cut-{Guid.NewGuid():N}"
+            {"}"}
+            """;
+        await using var active = await StartServer(activePort, peers, store, serverAdapters);
+        await active.Active.WaitAsync(Patience);
+        await using var standby = await StartServer(standbyPort, peers, store, serverAdapters);
+        var stored = new StoredRounds(active.System);
+        var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var contacts = $"fedactors.cluster.client.seed = \"{Address(activePort, scheme)}\"\nfedactors.cluster.client.seeds = [\"{Address(standbyPort, scheme)}\"]";
+        await using var nodeA = StartClients(LocalCluster.Ids(0, 2), contacts, decided.Task, clientAdapters);
+        await using var nodeB = StartClients(LocalCluster.Ids(2, 2), contacts, decided.Task, clientAdapters);
+
+        // when, once round k is stored, the two server nodes can no longer reach each other (both stay up, and reach the database and the clients)
+        await stored.Reached(KilledAfter).WaitAsync(Patience);
+        var transport = ((Akka.Remote.IRemoteActorRefProvider)((ExtendedActorSystem)active.System).Provider).Transport;
+        Assert.True(await transport.ManagementCommand(new Akka.Remote.Transport.SetThrottle(standby.Address, Akka.Remote.Transport.ThrottleTransportAdapter.Direction.Both, Akka.Remote.Transport.Blackhole.Instance)));
+
+        // then one of them downs itself (the side that did not get the lease), and the clients' training goes on once it is gone
+        var downed = await Task.WhenAny(active.System.WhenTerminated, standby.System.WhenTerminated).WaitAsync(Patience);
+        decided.SetResult();
+        var survivor = downed == active.System.WhenTerminated ? standby : active;
+        _output.WriteLine($"{(survivor == active ? "the active" : "the standby")} server node {survivor.Address} went on");
+
+        // and the run ends on the other, which was never downed, with the uninterrupted run's model bit for bit
+        var outcome = await survivor.Outcome.WaitAsync(Patience);
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.False(survivor.System.WhenTerminated.IsCompleted, $"the survivor {survivor.Address} was downed too");
+        Assert.Equal(Enumerable.Range(1, Rounds), outcome.History.Where(r => r.Completed && r.Round.Value > 0).Select(r => r.Round.Value));
+        Assert.Equal(TestParameters.Bits(expected), TestParameters.Bits(outcome.FinalParameters!));
+        await survivor.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
         foreach (var node in new[] { nodeA, nodeB })
         {
             var ended = await node.Outcome.WaitAsync(Patience);
@@ -206,16 +261,16 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         return outcome.FinalParameters!;
     }
 
-    private static Task<ServerNodeHandle> StartServer(int port, string peers, string store)
+    private static Task<ServerNodeHandle> StartServer(int port, string peers, string store, string nodeOnly = "")
     {
-        var (runtime, cluster) = LocalCluster.Settings(string.Join('\n', Run, Failover, peers, store, $"fedactors.cluster.server.port = {port.ToString(CultureInfo.InvariantCulture)}"));
+        var (runtime, cluster) = LocalCluster.Settings(string.Join('\n', Run, Failover, peers, store, nodeOnly, $"fedactors.cluster.server.port = {port.ToString(CultureInfo.InvariantCulture)}"));
         var setup = new SimulationSetup(LocalCluster.Ids(0, 4), _ => throw new InvalidOperationException("the server trains nothing"), TestParameters.Filled(0), new FedAvg(), new MeanDistanceEvaluator(1));
         return ServerNode.StartAsync(runtime, cluster, setup);
     }
 
-    private static ClientNodeHandle StartClients(ClientId[] ids, string contacts, Task killed)
+    private static ClientNodeHandle StartClients(ClientId[] ids, string contacts, Task killed, string nodeOnly = "")
     {
-        var (runtime, cluster) = LocalCluster.Settings(string.Join('\n', Run, contacts));
+        var (runtime, cluster) = LocalCluster.Settings(string.Join('\n', Run, contacts, nodeOnly));
         return ClientNode.Start(runtime, cluster, ids, id => new HeldAfter(KilledAfter, killed, LocalCluster.Trainer(id)), TestParameters.Layout);
     }
 
@@ -237,7 +292,7 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         }
     }
 
-    private static string Address(int port) => $"akka.tcp://fedactors@127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
+    private static string Address(int port, string scheme = "akka.tcp") => $"{scheme}://fedactors@127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
 
     private static int[] FreePorts(int count)
     {

@@ -64,6 +64,7 @@ public static class NodeConfig
             singleton {
               singleton-name = {{ActiveServerName}}
               role = {{ServerRole}}
+              {{SingletonLease(s)}}
             }
             client.receptionist {
               role = {{ServerRole}}
@@ -149,6 +150,11 @@ public static class NodeConfig
               }
             }
             """;
+
+    // With peers, the singleton also holds a lease (another lock in the store) while it runs: a
+    // server node starts the coordinator only once the one before it is gone from the database
+    // too, so two coordinators never write the store at once, whatever the membership says.
+    private static string SingletonLease(ClusterSettings s) => s.Peers.Length == 0 ? string.Empty : $"use-lease = \"{LeasePath}\"";
 
     private static string TrustedSelections(ClusterSettings s) =>
         string.Join(", ", (s.Peers.Length == 0 ? [ReceptionistPath] : PeerSelectionPaths).Select(p => "\"" + p + "\""));
