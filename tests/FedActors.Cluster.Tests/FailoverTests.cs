@@ -68,27 +68,11 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         // given the model of an uninterrupted run of one server node
         var expected = await UninterruptedModel();
 
-        // and two server nodes on one PostgreSQL, the one started first (the oldest, which runs the server) at the lower or the higher address
-        var ports = FreePorts(2).Order().ToArray();
-        var (activePort, standbyPort) = activeAtLowerAddress ? (ports[0], ports[1]) : (ports[1], ports[0]);
-        var peers = $"fedactors.cluster.server.peers = [\"{Address(activePort)}\", \"{Address(standbyPort)}\"]";
-        var store = $"""
-            fedactors.cluster.server.checkpoint-sql {"{"}
-              provider = postgresql
-              connection-string = "{_database.Server.ConnectionString}"
-              persistence-id = "failover-{Guid.NewGuid():N}"
-            {"}"}
-            """;
-        await using var active = await StartServer(activePort, peers, store);
-        await active.Active.WaitAsync(Patience);
-        await using var standby = await StartServer(standbyPort, peers, store);
-        var stored = new StoredRounds(active.System);
-
-        // and two client nodes that know both server nodes, whose clients hold their fit of round k + 1 until the kill
+        // and two server nodes on one PostgreSQL, the one started first (the oldest, which runs the server) at the lower or the higher address,
+        // and two client nodes that know both, whose clients hold their fit of round k + 1 until the kill
         var killed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var contacts = $"fedactors.cluster.client.seed = \"{Address(activePort)}\"\nfedactors.cluster.client.seeds = [\"{Address(standbyPort)}\"]";
-        await using var nodeA = StartClients(LocalCluster.Ids(0, 2), contacts, killed.Task);
-        await using var nodeB = StartClients(LocalCluster.Ids(2, 2), contacts, killed.Task);
+        await using var pair = await ServerPair.StartAsync(this, activeAtLowerAddress, "akka.tcp", killed.Task);
+        var (active, standby, stored) = (pair.Active, pair.Standby, pair.Stored);
 
         // when the active server node dies once round k is in the store
         await stored.Reached(KilledAfter).WaitAsync(Patience);
@@ -108,11 +92,7 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
 
         // and the client nodes, never restarted, followed it to the end of the run
         await standby.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
-        foreach (var node in new[] { nodeA, nodeB })
-        {
-            var ended = await node.Outcome.WaitAsync(Patience);
-            Assert.True(ended.Succeeded, ended.Detail);
-        }
+        await pair.ClientNodesEnded();
     }
 
     [Theory]
@@ -122,27 +102,15 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
     {
         // given the model of an uninterrupted run, and two live server nodes behind Akka's throttler, on one PostgreSQL
         var expected = await UninterruptedModel();
-        const string scheme = "akka.trttl.tcp";
-        const string serverAdapters = "akka.remote.dot-netty.tcp.applied-adapters = [trttl, fedactors-gate]";
-        const string clientAdapters = "akka.remote.dot-netty.tcp.applied-adapters = [trttl]";
-        var ports = FreePorts(2).Order().ToArray();
-        var (activePort, standbyPort) = activeAtLowerAddress ? (ports[0], ports[1]) : (ports[1], ports[0]);
-        var peers = $"fedactors.cluster.server.peers = [\"{Address(activePort, scheme)}\", \"{Address(standbyPort, scheme)}\"]";
-        var store = $"""
-            fedactors.cluster.server.checkpoint-sql {"{"}
-              provider = postgresql
-              connection-string = "{_database.Server.ConnectionString}"
-              persistence-id = "cut-{Guid.NewGuid():N}"
-            {"}"}
-            """;
-        await using var active = await StartServer(activePort, peers, store, serverAdapters);
-        await active.Active.WaitAsync(Patience);
-        await using var standby = await StartServer(standbyPort, peers, store, serverAdapters);
-        var stored = new StoredRounds(active.System);
         var decided = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var contacts = $"fedactors.cluster.client.seed = \"{Address(activePort, scheme)}\"\nfedactors.cluster.client.seeds = [\"{Address(standbyPort, scheme)}\"]";
-        await using var nodeA = StartClients(LocalCluster.Ids(0, 2), contacts, decided.Task, clientAdapters);
-        await using var nodeB = StartClients(LocalCluster.Ids(2, 2), contacts, decided.Task, clientAdapters);
+        await using var pair = await ServerPair.StartAsync(
+            this,
+            activeAtLowerAddress,
+            "akka.trttl.tcp",
+            decided.Task,
+            serverOnly: "akka.remote.dot-netty.tcp.applied-adapters = [trttl, fedactors-gate]",
+            clientOnly: "akka.remote.dot-netty.tcp.applied-adapters = [trttl]");
+        var (active, standby, stored) = (pair.Active, pair.Standby, pair.Stored);
 
         // when, once round k is stored, the two server nodes can no longer reach each other (both stay up, and reach the database and the clients)
         await stored.Reached(KilledAfter).WaitAsync(Patience);
@@ -162,11 +130,7 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         Assert.Equal(Enumerable.Range(1, Rounds), outcome.History.Where(r => r.Completed && r.Round.Value > 0).Select(r => r.Round.Value));
         Assert.Equal(TestParameters.Bits(expected), TestParameters.Bits(outcome.FinalParameters!));
         await survivor.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
-        foreach (var node in new[] { nodeA, nodeB })
-        {
-            var ended = await node.Outcome.WaitAsync(Patience);
-            Assert.True(ended.Succeeded, ended.Detail);
-        }
+        await pair.ClientNodesEnded();
     }
 
     [Fact]
@@ -301,6 +265,57 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
         listeners.ForEach(l => l.Stop());
         return ports;
+    }
+
+    /// <summary>
+    /// Two server nodes on the class's PostgreSQL under a fresh persistence id, the active one
+    /// started (and running the server) first at the lower or the higher of two free ports, and
+    /// two client nodes of two clients each that know both and hold every fit after round k until
+    /// <c>held</c> completes.
+    /// </summary>
+    private sealed record ServerPair(ServerNodeHandle Active, ServerNodeHandle Standby, StoredRounds Stored, ClientNodeHandle[] Nodes) : IAsyncDisposable
+    {
+        public static async Task<ServerPair> StartAsync(FailoverTests test, bool activeAtLowerAddress, string scheme, Task held, string serverOnly = "", string clientOnly = "")
+        {
+            var ports = FreePorts(2).Order().ToArray();
+            var (activePort, standbyPort) = activeAtLowerAddress ? (ports[0], ports[1]) : (ports[1], ports[0]);
+            var peers = $"fedactors.cluster.server.peers = [\"{Address(activePort, scheme)}\", \"{Address(standbyPort, scheme)}\"]";
+            var store = $$"""
+                fedactors.cluster.server.checkpoint-sql {
+                  provider = postgresql
+                  connection-string = "{{test._database.Server.ConnectionString}}"
+                  persistence-id = "failover-{{Guid.NewGuid():N}}"
+                }
+                """;
+            var active = await StartServer(activePort, peers, store, serverOnly);
+            await active.Active.WaitAsync(Patience);
+            var standby = await StartServer(standbyPort, peers, store, serverOnly);
+            var stored = new StoredRounds(active.System);
+            var contacts = $"fedactors.cluster.client.seed = \"{Address(activePort, scheme)}\"\nfedactors.cluster.client.seeds = [\"{Address(standbyPort, scheme)}\"]";
+            ClientNodeHandle[] nodes = [StartClients(LocalCluster.Ids(0, 2), contacts, held, clientOnly), StartClients(LocalCluster.Ids(2, 2), contacts, held, clientOnly)];
+            return new ServerPair(active, standby, stored, nodes);
+        }
+
+        /// <summary>Every client node was told the run is over, and ended well.</summary>
+        public async Task ClientNodesEnded()
+        {
+            foreach (var node in Nodes)
+            {
+                var ended = await node.Outcome.WaitAsync(Patience);
+                Assert.True(ended.Succeeded, ended.Detail);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var node in Nodes)
+            {
+                await node.DisposeAsync();
+            }
+
+            await Standby.DisposeAsync();
+            await Active.DisposeAsync();
+        }
     }
 
     /// <summary>One PostgreSQL for the class, through the project's script.</summary>
