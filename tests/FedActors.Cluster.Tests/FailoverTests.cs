@@ -214,7 +214,10 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
         }
     }
 
-    private static async Task<Core.Tensors.Parameters> UninterruptedModel()
+    // The model of the run left alone, computed once for the class.
+    private Task<Core.Tensors.Parameters> UninterruptedModel() => _database.Uninterrupted.Value;
+
+    private static async Task<Core.Tensors.Parameters> RunUninterrupted()
     {
         await using var cluster = await LocalCluster.StartAsync(4, Run);
         cluster.AddNode(LocalCluster.Ids(0, 2));
@@ -322,6 +325,8 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
     public sealed class Database : IDisposable
     {
         internal PostgresServer Server { get; } = PostgresServer.Start();
+
+        internal Lazy<Task<Core.Tensors.Parameters>> Uninterrupted { get; } = new(RunUninterrupted);
 
         public void Dispose() => Server.Dispose();
     }
