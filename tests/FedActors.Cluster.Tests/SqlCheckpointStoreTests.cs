@@ -42,7 +42,7 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
     public void Recover_AfterThreeRoundsWereStoredByAnotherSystem_GivesBackTheNewestBitForBit()
     {
         // given a node that stored the checkpoints of rounds 1 to 3, then stopped
-        Write(1, 2, 3);
+        Write([1, 2, 3]);
 
         // when a new node's journal recovers the same persistence id
         var recovered = Recover(Identity);
@@ -61,7 +61,7 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
     public void Recover_WhenTheNewestRecordWasAlteredInTheDatabase_UsesThePreviousAndNamesTheStoreAndTheRound()
     {
         // given rounds 1 and 2 stored, then one byte of round 2's global model flipped in the journal table
-        Write(1, 2);
+        Write([1, 2]);
         AlterNewestRecord(pattern: BitConverter.GetBytes(2.5f));
 
         // when a new node's journal recovers
@@ -79,7 +79,7 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
     public void Recover_WhenTheStoreHoldsAnotherRunsCheckpoints_UsesNoneAndSaysWhichKeyDiffers()
     {
         // given rounds 1 and 2 of run A stored
-        Write(1, 2);
+        Write([1, 2]);
 
         // when the journal of a run with another identity recovers the same persistence id
         var other = ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("configHash", "run-b")]);
@@ -101,6 +101,56 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
         Assert.Equal((null, 0, null), (recovered.Newest, recovered.Skipped.Count, recovered.Failure));
     }
 
+    [Fact]
+    public async Task AServerNode_WithTheSqliteStore_ResumesAfterTheStoresNewestRound()
+    {
+        // given a store that holds a three-round FedAvg run's checkpoints of rounds 1 and 2
+        Write([1, 2], StrategyState.Empty, sane: true);
+
+        // when a server node with that store runs it, with one client node
+        await using var cluster = await Support.LocalCluster.StartAsync(2, ThreeRounds, serverOnly: ServerStore());
+        cluster.AddNode(Support.LocalCluster.Ids(0, 2));
+
+        // then it resumes after round 2, and runs round 3 only, from round 2's model
+        Assert.Equal(2, await cluster.Server.Active.WaitAsync(Patience));
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        Assert.Equal([3], outcome.History.Where(r => r.Completed && r.Round.Value > 0).Select(r => r.Round.Value));
+        await cluster.Server.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
+    }
+
+    [Fact]
+    public async Task AServerNode_WhoseStoreHoldsNoWholeCheckpoint_FailsTheRunNamingTheStoreAndTheRound()
+    {
+        // given a store whose only checkpoint (round 1) was altered in the database
+        Write([1], StrategyState.Empty);
+        AlterNewestRecord(pattern: BitConverter.GetBytes(1.5f));
+
+        // when a server node with that store starts the run
+        await using var cluster = await Support.LocalCluster.StartAsync(2, ThreeRounds, serverOnly: ServerStore());
+
+        // then the run fails at once, naming the store, the round and the damaged file, rather than starting afresh over it
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+        Assert.False(outcome.Succeeded);
+        Assert.Contains($"{_store.Name} holds no whole checkpoint to resume from", outcome.FailureReason, StringComparison.Ordinal);
+        Assert.Contains("after round 1 (event 1) is corrupt: global.safetensors does not match the SHA-256", outcome.FailureReason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AServerNode_WhoseStoredCheckpointDoesNotFitItsStrategy_FailsTheRunSayingWhy()
+    {
+        // given a store whose checkpoint holds a momentum strategy's state, and a FedAvg run
+        Write([1]);
+
+        // when a server node with that store starts the run
+        await using var cluster = await Support.LocalCluster.StartAsync(2, ThreeRounds, serverOnly: ServerStore());
+
+        // then the run fails at once with the coordinator's reason, instead of waiting forever without a coordinator
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+        Assert.False(outcome.Succeeded);
+        Assert.Contains("the coordinator stopped: strategy fedavg keeps no state, but the checkpoint holds tensors [velocity]", outcome.FailureReason, StringComparison.Ordinal);
+    }
+
     void IDisposable.Dispose()
     {
         Shutdown();
@@ -111,13 +161,31 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
         }
     }
 
-    internal static Checkpoint CheckpointOf(int round)
+    private const string ThreeRounds = """
+        fedactors.run.rounds = 3
+        fedactors.server.min-available-clients = 2
+        fedactors.server.fraction-fit = 1.0
+        fedactors.server.min-fit-clients = 2
+        """;
+
+    // This test's SQLite store, as a server node's configuration.
+    private string ServerStore() => $$"""
+        fedactors.cluster.server.checkpoint-store = sql
+        fedactors.cluster.server.checkpoint-sql {
+          provider = sqlite
+          connection-string = "{{_store.ConnectionString}}"
+          persistence-id = "{{_store.PersistenceId}}"
+        }
+        """;
+
+    // Values at the edges of float32 (for a bit-for-bit round trip), or a model a run can go on from.
+    internal static Checkpoint CheckpointOf(int round, StrategyState? strategy = null, bool sane = false)
     {
         var server = new RunCheckpoint(
             new RoundNumber(round),
-            TestParameters.Of(round + 0.5f, -0f, float.Epsilon, 1f / 3, float.MaxValue, -round),
+            sane ? TestParameters.Filled(round) : TestParameters.Of(round + 0.5f, -0f, float.Epsilon, 1f / 3, float.MaxValue, -round),
             [],
-            new StrategyState(TestParameters.Named(("velocity", TestParameters.Filled(-round))), StrategyState.Empty.Scalars));
+            strategy ?? new StrategyState(TestParameters.Named(("velocity", TestParameters.Filled(-round))), StrategyState.Empty.Scalars));
         return new Checkpoint(server, [], Identity);
     }
 
@@ -133,7 +201,7 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
     }
 
     // Another actor system stores the rounds' checkpoints, waits until the database holds the last, and stops.
-    private void Write(params int[] rounds)
+    private void Write(int[] rounds, StrategyState? strategy = null, bool sane = false)
     {
         using var writer = ActorSystem.Create("writing", SystemConfig(_store));
         var stored = CreateTestProbe(writer);
@@ -144,7 +212,7 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
         var store = new SqlCheckpointStore(journal, _store.Name);
         foreach (var round in rounds)
         {
-            store.Save(CheckpointOf(round));
+            store.Save(CheckpointOf(round, strategy, sane));
         }
 
         foreach (var round in rounds)

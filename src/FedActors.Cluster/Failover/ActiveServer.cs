@@ -30,6 +30,8 @@ internal sealed class ActiveServer : ReceiveActor, IWithUnboundedStash
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private IActorRef? _journal;
     private IActorRef? _gateway;
+    private IActorRef? _coordinator;
+    private string? _startFailure;
 
     public ActiveServer(RuntimeSettings settings, ClusterSettings cluster, SimulationSetup setup, CheckpointStoreSettings store, Action<RoundRecord>? onRound, ServerNodeState node)
     {
@@ -60,6 +62,29 @@ internal sealed class ActiveServer : ReceiveActor, IWithUnboundedStash
         Context.Watch(_journal);
         Become(Recovering);
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// A child that cannot start (the coordinator refusing a checkpoint whose strategy state does
+    /// not fit its strategy) is stopped, and the run fails with its reason rather than waiting
+    /// forever; other faults restart the child, as by default.
+    /// </remarks>
+    protected override SupervisorStrategy SupervisorStrategy() => new OneForOneStrategy(e =>
+    {
+        if (e is ActorInitializationException)
+        {
+            var cause = e;
+            while (cause.InnerException is not null)
+            {
+                cause = cause.InnerException;
+            }
+
+            _startFailure = cause.Message;
+            return Directive.Stop;
+        }
+
+        return Directive.Restart;
+    });
 
     /// <inheritdoc />
     protected override void PostStop()
@@ -97,12 +122,15 @@ internal sealed class ActiveServer : ReceiveActor, IWithUnboundedStash
     private void Running()
     {
         Receive<CheckpointStoreFailed>(m => Fail(m.Reason));
+        Receive<Terminated>(t => t.ActorRef.Equals(_coordinator), _ => Fail($"the coordinator stopped: {_startFailure ?? "no reason given"}"));
         Receive<Terminated>(t => t.ActorRef.Equals(_journal), _ => Fail($"{_store.Name} stopped: later rounds could not be checkpointed"));
     }
 
     private void Run(SimulationSetup setup)
     {
         var run = CoordinatorRun.Start(Context, _settings.Server, setup, clientStates: null, _onRound);
+        _coordinator = run.Coordinator;
+        Context.Watch(_coordinator);
         _gateway = Context.ActorOf(ClientGateway.Props(run.Coordinator, setup.InitialParameters.Layout, _cluster), NodeConfig.GatewayName);
         ClusterClientReceptionist.Get(Context.System).RegisterService(_gateway);
         _log.Info("This server node runs the server now ({Gateway})", _gateway.Path);
