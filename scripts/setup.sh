@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a machine for FedActors: the .NET 10 SDK, the libstdc++ that TorchSharp's native
-# shim needs, the Fashion-MNIST Debian package, a font for the plots, and the NuGet restore.
+# shim needs, the Fashion-MNIST Debian package, a font for the plots, PostgreSQL (for the
+# failover tests), and the NuGet restore.
 # Idempotent: each step checks first and does nothing when its need is already met,
 # so a second run takes seconds. Needs root only for what is actually missing.
 set -euo pipefail
@@ -174,6 +175,11 @@ PIN
     apt_update
     apt-get install -y -qq "${apt_opts[@]}" fonts-dejavu-core fontconfig >/dev/null
   fi
+fi
+# PostgreSQL, for the tests of the database checkpoint store with two server nodes
+# (scripts/postgres.sh runs a private cluster per test; none is left running).
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+  bash "$here/scripts/postgres.sh" install
 fi
 say "system prerequisites present"
 

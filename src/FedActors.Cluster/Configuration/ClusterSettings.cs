@@ -42,6 +42,12 @@ public sealed record ClusterSettings(
     private const string FinishRound = "finish-round";
     private static readonly Lazy<Config> DefaultsLazy = new(() => FedActorsConfig.ReadEmbedded(typeof(ClusterSettings).Assembly, "FedActors.Cluster.reference.cluster.conf"));
 
+    /// <summary>Every server node of the federation (<c>server.peers</c>), this one included; empty for a one-node cluster.</summary>
+    public System.Collections.Immutable.ImmutableArray<Akka.Actor.Address> Peers { get; init; } = [];
+
+    /// <summary>The other server nodes a client node's ClusterClient also knows (<c>client.seeds</c>), to follow a take-over.</summary>
+    public System.Collections.Immutable.ImmutableArray<Akka.Actor.Address> MoreSeeds { get; init; } = [];
+
     /// <summary>hocon/reference.cluster.conf, as embedded.</summary>
     public static Config Defaults => DefaultsLazy.Value;
 
@@ -74,13 +80,34 @@ public sealed record ClusterSettings(
             HeartbeatInterval: r.Duration(C + "heartbeat-interval"),
             AcceptableHeartbeatPause: r.Duration(C + "acceptable-heartbeat-pause"),
             Tls: Security.TlsSettings.Read(full),
-            AuditLogPath: full.GetString(C + "audit-log", string.Empty) ?? string.Empty);
+            AuditLogPath: full.GetString(C + "audit-log", string.Empty) ?? string.Empty)
+        {
+            Peers = Addresses(full, C + "server.peers"),
+            MoreSeeds = Addresses(full, C + "client.seeds"),
+        };
         if (!Akka.Actor.ActorPath.IsValidPathElement(settings.SystemName) || settings.SystemName.Contains('@'))
         {
             throw new ConfigurationException($"'{C}system-name' is '{settings.SystemName}', not a valid actor system name (letters, digits, '-' and '_')");
         }
 
         return settings;
+    }
+
+    private static System.Collections.Immutable.ImmutableArray<Akka.Actor.Address> Addresses(Config config, string key)
+    {
+        IList<string> values;
+        try
+        {
+            values = config.GetStringList(key, []);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new ConfigurationException($"'{key}' is not a list of addresses: {e.Message}");
+        }
+
+        return [.. values.Select(v => Akka.Actor.Address.TryParse(v, out var a) && a.Protocol.StartsWith("akka.", StringComparison.Ordinal) && a.Host is not null && a.Port is > 0
+            ? a
+            : throw new ConfigurationException($"'{key}' holds '{v}', not a node address of the form akka.tcp://SYSTEM@HOST:PORT"))];
     }
 
     /// <summary>The seed address, parsed and checked, for a client node.</summary>

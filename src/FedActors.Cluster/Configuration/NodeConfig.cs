@@ -15,14 +15,24 @@ namespace FedActors.Cluster.Configuration;
 /// </summary>
 public static class NodeConfig
 {
-    /// <summary>The path the server's <c>ClientGateway</c> is registered at with the receptionist.</summary>
+    /// <summary>The name of the server's <c>ClientGateway</c>, a child of the server singleton.</summary>
     public const string GatewayName = "fedactors-gateway";
+
+    /// <summary>The server singleton's manager on every server node (ClusterSingletonManager).</summary>
+    public const string ServerManagerName = "fedactors-server";
+
+    /// <summary>The server singleton, the manager's child on the oldest server node: the coordinator and the gateway are its children.</summary>
+    public const string ActiveServerName = "active";
 
     /// <summary>The role of the server's nodes.</summary>
     public const string ServerRole = "server";
 
-    /// <summary>Where a client node's ClusterClient sends its messages.</summary>
-    public const string GatewayPath = "/user/" + GatewayName;
+    /// <summary>
+    /// Where a client node's ClusterClient sends its messages: the gateway under the singleton,
+    /// the same path on whichever server node runs it, so the receptionist's registration moves
+    /// with it.
+    /// </summary>
+    public const string GatewayPath = "/user/" + ServerManagerName + "/" + ActiveServerName + "/" + GatewayName;
 
     /// <summary>The receptionist's path, the only one a client node may address by selection.</summary>
     public const string ReceptionistPath = "/system/receptionist";
@@ -42,8 +52,12 @@ public static class NodeConfig
             # remote deployments, PoisonPill/Kill-like messages and every actor selection
             # but the receptionist's; InboundGate drops any other message they address
             # to an actor by its path (see InboundGate).
+            # Server peers (failover) also select each other's cluster daemon, heartbeat
+            # receiver, pub-sub mediator (the receptionists' registry) and singleton
+            # manager; InboundGate keeps client nodes' selections to the ClusterClient's own
+            # messages whatever the path.
             untrusted-mode = on
-            trusted-selection-paths = ["{{ReceptionistPath}}"]
+            trusted-selection-paths = [{{TrustedSelections(s)}}]
             adapters.fedactors-gate = "FedActors.Cluster.Security.InboundGateProvider,FedActors.Cluster" # no space: Akka reads this value with its quotes otherwise
             dot-netty.tcp {
               hostname = "{{s.ServerHost}}"
@@ -55,14 +69,13 @@ public static class NodeConfig
           }
           cluster {
             roles = [{{ServerRole}}]
-            # The server joins itself (ServerNode): a one-node cluster.
+            # The server joins itself, or its peers (ServerNode).
             seed-nodes = []
-            # Client nodes are never members, so no number of vanished clients can make
-            # the split-brain resolver down the server: it only ever weighs server nodes.
-            split-brain-resolver {
-              active-strategy = keep-oldest
-              keep-oldest.role = {{ServerRole}}
-              keep-oldest.down-if-alone = off
+            {{SplitBrainResolver(s)}}
+            singleton {
+              singleton-name = {{ActiveServerName}}
+              role = {{ServerRole}}
+              {{SingletonLease(s)}}
             }
             client.receptionist {
               role = {{ServerRole}}
@@ -89,7 +102,7 @@ public static class NodeConfig
             }
           }
           cluster.client {
-            initial-contacts = ["{{seed}}{{ReceptionistPath}}"]
+            initial-contacts = [{{Contacts(s, seed)}}]
             heartbeat-interval = {{Ms(s.HeartbeatInterval)}}
             acceptable-heartbeat-pause = {{Ms(s.AcceptableHeartbeatPause)}}
             establishing-get-contacts-interval = {{Ms(s.HeartbeatInterval)}}
@@ -126,11 +139,72 @@ public static class NodeConfig
     private static Config Compose(Config run, string nodeHocon)
     {
         var node = ConfigurationFactory.ParseString(nodeHocon)
+            .WithFallback(Akka.Cluster.Tools.Singleton.ClusterSingleton.DefaultConfig())
             .WithFallback(ClusterSettings.Defaults)
             .WithFallback(ClusterClientReceptionist.DefaultConfig())
             .WithFallback(DistributedPubSub.DefaultConfig());
         return run.IsEmpty ? node : run.WithFallback(node);
     }
+
+    /// <summary>The name of the lease (<see cref="Failover.DatabaseLease"/>) the server nodes' split-brain resolver takes.</summary>
+    public const string LeasePath = "fedactors.cluster.lease";
+
+    // Client nodes are never members, so no number of vanished clients can make the split-brain
+    // resolver down a server node: it only ever weighs server nodes.
+    // One server node: keep-oldest on the server role; it is the oldest, and is never downed.
+    // Server peers (failover): lease-majority on the server role, with a lease in the shared
+    // checkpoint store (DatabaseLease). keep-majority on two nodes is a tie broken by address,
+    // which downs the survivor whenever the node that crashed had the lower address. keep-oldest
+    // does not help with two: Akka's KeepOldest keeps the oldest "even though it is alone" when
+    // there are only two nodes (down-if-alone applies from three), so when the oldest crashes
+    // the survivor downs itself, and the run dies with the oldest. With the lease, the side that
+    // gets it goes on and the other downs itself: a crashed node's database session ends at
+    // once and frees the lock, so the survivor gets it (after acquire-lease-delay-for-minority
+    // if the tie-break made it the minority), and on a network cut between live server nodes
+    // only one side can hold it, so the run never has two coordinators; a side that cannot
+    // reach the database cannot get it and downs itself, which is right, since it could not
+    // checkpoint either. A take-over takes the failure detector's time (about 5 s with Akka's
+    // defaults), split-brain-resolver.stable-after (20 s), the minority's delay (2 s), and the
+    // singleton's removal margin (stable-after again, unless akka.cluster.down-removal-margin).
+    private static string SplitBrainResolver(ClusterSettings s) => s.Peers.Length == 0
+        ? $$"""
+            split-brain-resolver {
+              active-strategy = keep-oldest
+              keep-oldest.role = {{ServerRole}}
+              keep-oldest.down-if-alone = off
+            }
+            """
+        : $$"""
+            split-brain-resolver {
+              active-strategy = lease-majority
+              lease-majority {
+                lease-implementation = "{{LeasePath}}"
+                role = {{ServerRole}}
+              }
+            }
+            """;
+
+    // With peers, the singleton also holds a lease (another lock in the store) while it runs: a
+    // server node starts the coordinator only once the one before it is gone from the database
+    // too, so two coordinators never write the store at once, whatever the membership says.
+    private static string SingletonLease(ClusterSettings s) => s.Peers.Length == 0 ? string.Empty : $"use-lease = \"{LeasePath}\"";
+
+    private static string TrustedSelections(ClusterSettings s) =>
+        string.Join(", ", (s.Peers.Length == 0 ? [ReceptionistPath] : PeerSelectionPaths).Select(p => "\"" + p + "\""));
+
+    // What Akka.Cluster and Akka.Cluster.Tools address on a peer by selection.
+    private static readonly string[] PeerSelectionPaths =
+    [
+        ReceptionistPath,
+        "/system/cluster/core/daemon",
+        "/system/cluster/heartbeatReceiver",
+        "/system/distributedPubSubMediator",
+        "/user/" + ServerManagerName,
+    ];
+
+    // The seed first, then the other server nodes: the receptionists a ClusterClient may ask.
+    private static string Contacts(ClusterSettings s, Akka.Actor.Address seed) =>
+        string.Join(", ", s.MoreSeeds.Prepend(seed).Distinct().Select(a => "\"" + a + ReceptionistPath + "\""));
 
     private static string Ms(TimeSpan t) => $"{(long)t.TotalMilliseconds}ms";
 }

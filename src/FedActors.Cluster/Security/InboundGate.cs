@@ -12,9 +12,12 @@ namespace FedActors.Cluster.Security;
 /// <c>akka.remote.dot-netty.tcp.applied-adapters</c> (NodeConfig). It is scheme-transparent, so
 /// addresses stay <c>akka.tcp://...</c>.
 /// <para>
-/// A server node is the only member of its cluster today, so every remote node is a client node
-/// and every frame is checked. Server nodes that peer with each other (failover) will need their
-/// frames let through, once nodes prove who they are (mutual TLS).
+/// Server nodes that peer with each other (failover, <c>fedactors.cluster.server.peers</c>) are
+/// members: a connection whose handshake names one of the peers' addresses is let through whole.
+/// That address is what the other node claims, not a proof: until nodes prove who they are
+/// (mutual TLS), a node that can claim a peer's address can act as a member, so server nodes'
+/// ports belong on a network client nodes cannot claim addresses on. Without peers, every
+/// remote node is a client node and every frame is checked.
 /// </para>
 /// </summary>
 internal sealed class InboundGate : Akka.Remote.Transport.Transport
@@ -22,12 +25,18 @@ internal sealed class InboundGate : Akka.Remote.Transport.Transport
     private readonly Akka.Remote.Transport.Transport _wrapped;
     private readonly ILoggingAdapter _log;
 
+    // The server peers' addresses as a handshake names them: system@host:port.
+    private readonly HashSet<string> _peers;
+
     public InboundGate(Akka.Remote.Transport.Transport wrapped, ExtendedActorSystem system)
     {
         _wrapped = wrapped;
         System = system;
         Config = wrapped.Config;
         _log = Logging.GetLogger(system, "fedactors.inbound-gate");
+        _peers = [.. system.Settings.Config.GetStringList("fedactors.cluster.server.peers", [])
+            .Select(p => Address.TryParse(p, out var a) ? $"{a.System}@{a.Host}:{a.Port}" : string.Empty)
+            .Where(p => p.Length > 0)];
     }
 
     /// <inheritdoc />
@@ -117,11 +126,22 @@ internal sealed class InboundGate : Akka.Remote.Transport.Transport
         }
     }
 
+    /// <summary>True when <paramref name="frame"/> is a handshake from one of the server peers.</summary>
+    internal bool IsPeerHandshake(ByteString frame) => _peers.Count > 0 && InboundPolicy.HandshakeOrigin(frame) is { } origin && _peers.Contains(origin);
+
     private sealed class GatedReader(IHandleEventListener upstream, InboundGate gate, Address from) : IHandleEventListener
     {
+        // Set by the connection's handshake: a server peer's connection is a member's, let through whole.
+        private volatile bool _peer;
+
         public void Notify(IHandleEvent ev)
         {
-            if (ev is not InboundPayload payload || gate.Admits(payload.Payload, from))
+            if (ev is InboundPayload first && !_peer && gate.IsPeerHandshake(first.Payload))
+            {
+                _peer = true;
+            }
+
+            if (_peer || ev is not InboundPayload payload || gate.Admits(payload.Payload, from))
             {
                 upstream.Notify(ev);
             }

@@ -57,6 +57,45 @@ internal static class InboundPolicy
         }
     }
 
+    /// <summary>
+    /// The address a handshake frame (an ASSOCIATE control message) says its node has, as
+    /// <c>system@host:port</c>; null for any other frame.
+    /// </summary>
+    public static string? HandshakeOrigin(ByteString frame)
+    {
+        try
+        {
+            // AkkaProtocolMessage.instruction = 2 -> AkkaControlMessage.handshakeInfo = 2 -> AkkaHandshakeInfo.origin = 1
+            // -> AddressData { system = 1, hostname = 2, port = 3 (uint32) }
+            var origin = Field(frame, 2) is { } instruction && Field(instruction, 2) is { } handshake ? Field(handshake, 1) : null;
+            if (origin is null)
+            {
+                return null;
+            }
+
+            var port = 0U;
+            var input = origin.CreateCodedInput();
+            uint tag;
+            while ((tag = input.ReadTag()) != 0)
+            {
+                if (WireFormat.GetTagFieldNumber(tag) == 3 && WireFormat.GetTagWireType(tag) == WireFormat.WireType.Varint)
+                {
+                    port = input.ReadUInt32();
+                }
+                else
+                {
+                    input.SkipLastField();
+                }
+            }
+
+            return $"{String(origin, 1)}@{String(origin, 2)}:{port}";
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return null;
+        }
+    }
+
     private static string? EnvelopeRefusal(ByteString envelope)
     {
         ByteString? recipient = null, message = null;

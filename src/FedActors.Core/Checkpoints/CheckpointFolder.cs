@@ -22,7 +22,7 @@ namespace FedActors.Core.Checkpoints;
 /// checkpoint whole; <see cref="LoadNewest"/> takes the newest checkpoint whose every file,
 /// manifest included, matches its hash. The two newest are kept.
 /// </summary>
-public sealed class CheckpointFolder
+public sealed class CheckpointFolder : ICheckpointStore
 {
     /// <summary>The manifest's format; a checkpoint of another format is refused, not misread.</summary>
     public const int FormatVersion = 2;
@@ -46,7 +46,11 @@ public sealed class CheckpointFolder
     /// <summary>The folder.</summary>
     public string Path { get; }
 
+    /// <inheritdoc />
+    public string Name => $"checkpoint folder {Path}";
+
     /// <summary>Writes <paramref name="checkpoint"/> atomically, then deletes all but the newest checkpoints.</summary>
+    /// <remarks>Returns once the checkpoint is on disk.</remarks>
     /// <exception cref="IOException">The folder cannot be written.</exception>
     public void Save(Checkpoint checkpoint)
     {
@@ -56,24 +60,7 @@ public sealed class CheckpointFolder
         Directory.CreateDirectory(temporary);
         try
         {
-            var hashes = new JsonObject
-            {
-                [GlobalFile] = WriteFile(temporary, GlobalFile, s => SafetensorsFile.Write(s, checkpoint.Server.Global)),
-                [StrategyFile] = WriteFile(temporary, StrategyFile, s => SafetensorsFile.WriteMap(s, checkpoint.Server.Strategy.Tensors)),
-                [ClientStateFile] = WriteFile(temporary, ClientStateFile, s => WriteClientStates(s, checkpoint.ClientStates)),
-                [HistoryFile] = WriteFile(temporary, HistoryFile, s => s.Write(Encoding.UTF8.GetBytes(HistoryJson.Write(checkpoint.Server.History)))),
-            };
-            var manifest = new JsonObject
-            {
-                ["format"] = FormatVersion,
-                ["round"] = checkpoint.Server.Round.Value,
-                ["strategyScalars"] = JsonSerializer.SerializeToNode(checkpoint.Server.Strategy.Scalars.ToDictionary(kv => kv.Key, kv => kv.Value.ToString("R", CultureInfo.InvariantCulture))),
-                ["run"] = JsonSerializer.SerializeToNode(checkpoint.Run.ToDictionary()),
-                ["sha256"] = hashes,
-            };
-            var manifestHash = WriteFile(temporary, ManifestFile, s => s.Write(Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }))));
-            WriteFile(temporary, ManifestHashFile, s => s.Write(Encoding.ASCII.GetBytes(manifestHash)));
-
+            WriteFiles(checkpoint, file => new FileStream(System.IO.Path.Combine(temporary, file), FileMode.CreateNew, FileAccess.Write));
             var final = System.IO.Path.Combine(Path, name);
             if (Directory.Exists(final))
             {
@@ -128,22 +115,46 @@ public sealed class CheckpointFolder
 
     /// <summary>Reads the checkpoint in <paramref name="folder"/>, checking every file against its manifest.</summary>
     /// <exception cref="InvalidDataException">A file (the manifest included) is missing, truncated, altered or of another format.</exception>
-    public static Checkpoint Load(string folder)
+    public static Checkpoint Load(string folder) => Read(file =>
     {
-        var manifestPath = System.IO.Path.Combine(folder, ManifestFile);
-        if (!File.Exists(manifestPath))
-        {
-            throw new InvalidDataException($"{ManifestFile} is missing (the write did not finish)");
-        }
+        var path = System.IO.Path.Combine(folder, file);
+        return File.Exists(path) ? File.ReadAllBytes(path) : null;
+    });
 
-        var manifestHashPath = System.IO.Path.Combine(folder, ManifestHashFile);
-        if (!File.Exists(manifestHashPath))
+    /// <summary>
+    /// Writes <paramref name="checkpoint"/>'s files, each into the stream <paramref name="create"/>
+    /// opens for its name (and disposed here), the manifest with their SHA-256 last: the folder's
+    /// layout, for a store that keeps the same files elsewhere (<see cref="CheckpointArchive"/>).
+    /// </summary>
+    internal static void WriteFiles(Checkpoint checkpoint, Func<string, Stream> create)
+    {
+        var hashes = new JsonObject
         {
-            throw new InvalidDataException($"{ManifestHashFile} is missing (the write did not finish, or a FedActors older than checkpoint format {FormatVersion} wrote it)");
-        }
+            [GlobalFile] = WriteFile(create, GlobalFile, s => SafetensorsFile.Write(s, checkpoint.Server.Global)),
+            [StrategyFile] = WriteFile(create, StrategyFile, s => SafetensorsFile.WriteMap(s, checkpoint.Server.Strategy.Tensors)),
+            [ClientStateFile] = WriteFile(create, ClientStateFile, s => WriteClientStates(s, checkpoint.ClientStates)),
+            [HistoryFile] = WriteFile(create, HistoryFile, s => s.Write(Encoding.UTF8.GetBytes(HistoryJson.Write(checkpoint.Server.History)))),
+        };
+        var manifest = new JsonObject
+        {
+            ["format"] = FormatVersion,
+            ["round"] = checkpoint.Server.Round.Value,
+            ["strategyScalars"] = JsonSerializer.SerializeToNode(checkpoint.Server.Strategy.Scalars.ToDictionary(kv => kv.Key, kv => kv.Value.ToString("R", CultureInfo.InvariantCulture))),
+            ["run"] = JsonSerializer.SerializeToNode(checkpoint.Run.ToDictionary()),
+            ["sha256"] = hashes,
+        };
+        var manifestHash = WriteFile(create, ManifestFile, s => s.Write(Encoding.UTF8.GetBytes(manifest.ToJsonString(new JsonSerializerOptions { WriteIndented = true }))));
+        WriteFile(create, ManifestHashFile, s => s.Write(Encoding.ASCII.GetBytes(manifestHash)));
+    }
 
-        var manifestBytes = File.ReadAllBytes(manifestPath);
-        if (!string.Equals(Convert.ToHexString(SHA256.HashData(manifestBytes)), File.ReadAllText(manifestHashPath).Trim(), StringComparison.OrdinalIgnoreCase))
+    /// <summary>Reads a checkpoint from its files, <paramref name="file"/> giving each one's bytes by name (null when it is missing), checking every file against its manifest.</summary>
+    /// <exception cref="InvalidDataException">A file (the manifest included) is missing, truncated, altered or of another format.</exception>
+    internal static Checkpoint Read(Func<string, byte[]?> file)
+    {
+        var manifestBytes = file(ManifestFile) ?? throw new InvalidDataException($"{ManifestFile} is missing (the write did not finish)");
+        var manifestHash = file(ManifestHashFile)
+            ?? throw new InvalidDataException($"{ManifestHashFile} is missing (the write did not finish, or a FedActors older than checkpoint format {FormatVersion} wrote it)");
+        if (!string.Equals(Convert.ToHexString(SHA256.HashData(manifestBytes)), Encoding.ASCII.GetString(manifestHash).Trim(), StringComparison.OrdinalIgnoreCase))
         {
             throw new InvalidDataException($"{ManifestFile} does not match the SHA-256 in {ManifestHashFile} (truncated or altered)");
         }
@@ -156,18 +167,12 @@ public sealed class CheckpointFolder
         }
 
         var hashes = manifest["sha256"] as JsonObject ?? throw new InvalidDataException($"{ManifestFile} lists no file hashes");
-        byte[] Verified(string file)
+        byte[] Verified(string name)
         {
-            var path = System.IO.Path.Combine(folder, file);
-            if (!File.Exists(path))
+            var bytes = file(name) ?? throw new InvalidDataException($"{name} is missing");
+            if (!string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), (string?)hashes[name], StringComparison.OrdinalIgnoreCase))
             {
-                throw new InvalidDataException($"{file} is missing");
-            }
-
-            var bytes = File.ReadAllBytes(path);
-            if (!string.Equals(Convert.ToHexString(SHA256.HashData(bytes)), (string?)hashes[file], StringComparison.OrdinalIgnoreCase))
-            {
-                throw new InvalidDataException($"{file} does not match the SHA-256 in {ManifestFile} (truncated or altered)");
+                throw new InvalidDataException($"{name} does not match the SHA-256 in {ManifestFile} (truncated or altered)");
             }
 
             return bytes;
@@ -194,19 +199,22 @@ public sealed class CheckpointFolder
             .OrderByDescending(x => x.Round)
             .ToList();
 
-    private static string WriteFile(string folder, string name, Action<Stream> write)
+    private static string WriteFile(Func<string, Stream> create, string name, Action<Stream> write)
     {
         // Hashed as it is written: the bytes pass through the hash on their way to the file, so a
         // model-sized file is not read back.
         using var sha = SHA256.Create();
-        using (var file = new FileStream(System.IO.Path.Combine(folder, name), FileMode.CreateNew, FileAccess.Write))
+        using (var file = create(name))
         {
             using (var hashing = new CryptoStream(file, sha, CryptoStreamMode.Write, leaveOpen: true))
             {
                 write(hashing);
             }
 
-            file.Flush(flushToDisk: true);
+            if (file is FileStream onDisk)
+            {
+                onDisk.Flush(flushToDisk: true);
+            }
         }
 
         return Convert.ToHexString(sha.Hash!);

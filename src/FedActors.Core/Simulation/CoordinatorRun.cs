@@ -17,16 +17,16 @@ namespace FedActors.Core.Simulation;
 public sealed record CoordinatorRun(IActorRef Coordinator, Task<RunOutcome> Outcome)
 {
     /// <summary>Starts the coordinator of <paramref name="setup"/>'s run in <paramref name="system"/>.</summary>
-    /// <param name="system">Where the coordinator runs; created from <see cref="Configuration.FedActorsConfig.Load"/>.</param>
+    /// <param name="system">Where the coordinator runs: an actor system created from <see cref="Configuration.FedActorsConfig.Load"/>, or an actor's context, whose children the coordinator and its listener then are (a cluster singleton's).</param>
     /// <param name="settings">The coordinator's checked settings.</param>
     /// <param name="setup">The initial model or checkpoint, the strategy, the central evaluator and the checkpoint folder; its trainers are not used here.</param>
     /// <param name="clientStates">The clients' kept state for checkpoints, when they share this process; null on a server whose clients keep theirs on their own nodes.</param>
     /// <param name="onRound">Called after each record (on an actor thread: keep it short and thread-safe).</param>
-    public static CoordinatorRun Start(ActorSystem system, RoundCoordinatorSettings settings, SimulationSetup setup, ClientStateStore? clientStates, Action<RoundRecord>? onRound)
+    public static CoordinatorRun Start(IActorRefFactory system, RoundCoordinatorSettings settings, SimulationSetup setup, ClientStateStore? clientStates, Action<RoundRecord>? onRound)
     {
         var identity = setup.RunIdentity ?? ImmutableSortedDictionary<string, string>.Empty;
-        Action<RunCheckpoint>? save = setup.Checkpoints is { } folder
-            ? server => folder.Save(new Checkpoint(server, clientStates?.Snapshot(server.Round) ?? [], identity))
+        Action<RunCheckpoint>? save = setup.Checkpoints is { } store
+            ? server => store.Save(new Checkpoint(server, clientStates?.Snapshot(server.Round) ?? [], identity))
             : null;
         var start = new RunStart(setup.InitialParameters, setup.Clients.Count, setup.Resume?.Server, save);
         var outcome = new TaskCompletionSource<RunOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -22,6 +22,6 @@ public sealed record SimulationSetup(
     Parameters InitialParameters,
     IStrategy Strategy,
     ICentralEvaluator? CentralEvaluator,
-    CheckpointFolder? Checkpoints = null,
+    ICheckpointStore? Checkpoints = null,
     Checkpoint? Resume = null,
     ImmutableSortedDictionary<string, string>? RunIdentity = null);

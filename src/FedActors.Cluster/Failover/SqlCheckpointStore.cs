@@ -1,0 +1,39 @@
+using System.Globalization;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence.Sql;
+using FedActors.Core.Checkpoints;
+
+namespace FedActors.Cluster.Failover;
+
+/// <summary>
+/// The run's checkpoints in a database, through Akka.Persistence.Sql (linq2db): SQLite on one
+/// machine, PostgreSQL when a second server node on another machine must be able to take the run
+/// over. <see cref="Save"/> hands the checkpoint's archive to the <see cref="CheckpointJournal"/>,
+/// which persists it after the coordinator has moved on; the journal publishes
+/// <see cref="CheckpointStored"/> once it is in the database.
+/// </summary>
+internal sealed class SqlCheckpointStore(IActorRef journal, string name) : ICheckpointStore
+{
+    /// <inheritdoc />
+    public string Name { get; } = name;
+
+    /// <inheritdoc />
+    public void Save(Checkpoint checkpoint) =>
+        journal.Tell(new StoredCheckpoint(checkpoint.Server.Round.Value, CheckpointArchive.Write(checkpoint)));
+
+    /// <summary>The Akka.Persistence.Sql journal's configuration for <paramref name="settings"/>, over the plugin's own defaults.</summary>
+    public static Config Config(CheckpointStoreSettings settings) =>
+        ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $$"""
+            akka.persistence.journal.sql {
+              class = "Akka.Persistence.Sql.Journal.SqlWriteJournal, Akka.Persistence.Sql"
+              connection-string = {{Quote(settings.ConnectionString)}}
+              provider-name = "{{settings.ProviderName}}"
+              # The tables are created on first use, in an empty database.
+              auto-initialize = on
+            }
+            """))
+            .WithFallback(SqlPersistence.DefaultConfiguration);
+
+    private static string Quote(string s) => "\"" + s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+}
