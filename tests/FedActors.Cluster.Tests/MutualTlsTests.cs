@@ -73,11 +73,8 @@ public sealed class MutualTlsTests : IDisposable
     {
         // given a node holding client-0 and client-1, welcomed, its clients training (held until the test lets them go)
         await using var cluster = await StartServerAsync();
-        var fitStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var (_, firstPfx) = _federation.Node("first.pfx", LocalCluster.Ids(0, 2));
-        var first = cluster.AddNode(LocalCluster.Ids(0, 2), trainer: id => new GatedTrainer(LocalCluster.Trainer(id), fitStarted, gate.Task), nodeOnly: _federation.Tls(firstPfx));
-        await fitStarted.Task.WaitAsync(Patience);
+        var (first, gate) = await cluster.AddTrainingNodeAsync(LocalCluster.Ids(0, 2), Patience, _federation.Tls(firstPfx));
 
         // when a second node, with another valid certificate naming the same ids, claims them
         var (_, secondPfx) = _federation.Node("second.pfx", LocalCluster.Ids(0, 2));
