@@ -33,7 +33,7 @@ public static class ServerNode
         ActorSystem system;
         try
         {
-            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Server(cluster, settings.Config), trust));
+            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Server(cluster, settings.Config), trust, checkServerName: false));
         }
         catch
         {
