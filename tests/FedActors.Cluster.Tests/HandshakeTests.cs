@@ -22,27 +22,17 @@ public sealed class HandshakeTests
     {
         // given a server, and a node that says hello in wire version 9 through its own ClusterClient
         await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
-        var (runtime, settings) = cluster.NodeSettings();
-        var old = ActorSystem.Create("fedactors", NodeConfig.Client(settings, cluster.Server.Address, runtime.Config));
-        try
-        {
-            var link = Inbox.Create(old);
-            var client = old.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(old)));
-            var node = ((ExtendedActorSystem)old).Provider.DefaultAddress;
+        await using var old = new BareNode(cluster);
 
-            // when it says hello
-            client.Tell(new ClusterClient.Send(NodeConfig.GatewayPath, new NodeHello(9, link.Receiver, [new ClientId("client-0")], TestParameters.Layout)));
+        // when it says hello
+        old.ToGateway(new NodeHello(9, old.Inbox.Receiver, [new ClientId("client-0")], TestParameters.Layout));
 
-            // then the server refuses it, naming the node and both versions
-            var refused = Assert.IsType<NodeRefused>(await link.ReceiveAsync(Patience));
-            Assert.Contains($"node {node}", refused.Reason);
-            Assert.Contains("wire version 9", refused.Reason);
-            Assert.Contains($"speaks version {ProtocolSerializer.WireVersion}", refused.Reason);
-        }
-        finally
-        {
-            await old.Terminate();
-        }
+        // then the server refuses it, naming the node and both versions
+        var refused = Assert.IsType<NodeRefused>(await old.Inbox.ReceiveAsync(Patience));
+        Assert.Contains($"node {old.Address}", refused.Reason);
+        Assert.Contains("wire version 9", refused.Reason);
+        Assert.Contains($"speaks version {ProtocolSerializer.WireVersion}", refused.Reason);
+>>>>>>> tls
     }
 
     [Fact]
@@ -50,10 +40,7 @@ public sealed class HandshakeTests
     {
         // given a node holding client-0 and client-1, welcomed: its clients are training (held until the test lets them finish)
         await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
-        var fitStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var first = cluster.AddNode(LocalCluster.Ids(0, 2), trainer: id => new GatedTrainer(LocalCluster.Trainer(id), fitStarted, gate.Task));
-        await fitStarted.Task.WaitAsync(Patience);
+        var (first, gate) = await cluster.AddTrainingNodeAsync(LocalCluster.Ids(0, 2), Patience);
 
         // when a second node claims client-1 and client-2
         var second = cluster.AddNode(LocalCluster.Ids(1, 2));

@@ -73,11 +73,8 @@ public sealed class MutualTlsTests : IDisposable
     {
         // given a node holding client-0 and client-1, welcomed, its clients training (held until the test lets them go)
         await using var cluster = await StartServerAsync();
-        var fitStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var (_, firstPfx) = _federation.Node("first.pfx", LocalCluster.Ids(0, 2));
-        var first = cluster.AddNode(LocalCluster.Ids(0, 2), trainer: id => new GatedTrainer(LocalCluster.Trainer(id), fitStarted, gate.Task), nodeOnly: _federation.Tls(firstPfx));
-        await fitStarted.Task.WaitAsync(Patience);
+        var (first, gate) = await cluster.AddTrainingNodeAsync(LocalCluster.Ids(0, 2), Patience, _federation.Tls(firstPfx));
 
         // when a second node, with another valid certificate naming the same ids, claims them
         var (_, secondPfx) = _federation.Node("second.pfx", LocalCluster.Ids(0, 2));
@@ -119,31 +116,43 @@ public sealed class MutualTlsTests : IDisposable
     }
 
     [Fact]
-    public async Task ANodeRestartedWithItsCertificate_RegistersAgain_AndItsClientsAreSampled()
+    public async Task AServerWhoseCertificateDoesNotNameItsHost_IsRefusedByTheNode()
     {
-        // given a three-round run and a node with its certificate, welcomed, that completes round 1
-        var firstRound = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await using var cluster = await StartServerAsync(run: LocalCluster.TwoClientRun.Replace("rounds = 2", "rounds = 3", StringComparison.Ordinal), onRound: r =>
-        {
-            if (r.Completed && r.Round.Value == 1)
-            {
-                firstRound.TrySetResult();
-            }
-        });
+        // given a server that shows a federation certificate made for a client node, not for its host
+        var (_, posing) = _federation.Node("posing.pfx", new ClientId("client-0"));
+        await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun, serverOnly: _federation.Tls(posing));
+
+        // when a node of the federation dials it
         var (_, pfx) = _federation.Node("node.pfx", LocalCluster.Ids(0, 2));
-        var before = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: _federation.Tls(pfx));
-        await firstRound.Task.WaitAsync(Patience);
+        var node = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: _federation.Tls(pfx) + "\n" + ShortConnect);
+        var outcome = await node.Outcome.WaitAsync(Patience);
 
-        // when the node stops and starts again with the same certificate (at a new address)
+        // then the node refuses the server in the TLS handshake, and says so
+        Assert.False(outcome.Succeeded);
+        Assert.Contains("TLS handshake with the server", outcome.Detail);
+    }
+
+    [Fact]
+    public async Task ANodeRestartedWithItsCertificate_RegistersAgain_AndItsClientTakesPart()
+    {
+        // given a run waiting for client-0 and client-1, and a node hosting client-0, welcomed
+        await using var cluster = await StartServerAsync();
+        var (_, pfx) = _federation.Node("node.pfx", new ClientId("client-0"));
+        var before = cluster.AddNode([new ClientId("client-0")], nodeOnly: _federation.Tls(pfx));
+        await JoinsAsync(1);
+
+        // when the node stops and starts again with the same certificate (at a new address), and client-1's node comes
         await before.DisposeAsync();
-        var after = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: _federation.Tls(pfx));
+        var after = cluster.AddNode([new ClientId("client-0")], nodeOnly: _federation.Tls(pfx));
+        await JoinsAsync(2);
+        var (_, otherPfx) = _federation.Node("other.pfx", new ClientId("client-1"));
+        var other = cluster.AddNode([new ClientId("client-1")], nodeOnly: _federation.Tls(otherPfx));
 
-        // then the run completes every round, and the node joined twice
+        // then the restarted node's client-0 answers every round with client-1
         var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
         Assert.True(outcome.Succeeded, outcome.FailureReason);
-        Assert.Equal(3, outcome.History.Count(r => r.Completed && r.Round.Value > 0));
-        var joins = (await AuditAsync()).Where(l => l.Event == "join").ToList();
-        Assert.Equal([before.Address.ToString(), after.Address.ToString()], joins.Select(j => j.Node));
+        Assert.All(outcome.History.Where(r => r.Round.Value > 0), r => Assert.Equal(["client-0", "client-1"], r.Answered.Select(c => c.Value)));
+        Assert.Equal([before.Address.ToString(), after.Address.ToString(), other.Address.ToString()], (await JoinsAsync(3)).Select(j => j.Node));
     }
 
     public void Dispose() => _federation.Dispose();
@@ -152,6 +161,22 @@ public sealed class MutualTlsTests : IDisposable
     {
         var (_, serverPfx) = _federation.Server();
         return await LocalCluster.StartAsync(2, run, serverOnly: _federation.Tls(serverPfx, extra: extra) + $"\nfedactors.cluster.audit-log = \"{_audit}\"", onRound: onRound);
+    }
+
+    // The audit log is the server's record of who joined; read until it has this many joins.
+    private async Task<List<AuditLine>> JoinsAsync(int count)
+    {
+        using var deadline = new CancellationTokenSource(Patience);
+        while (true)
+        {
+            var joins = File.Exists(_audit) ? (await AuditAsync()).Where(l => l.Event == "join").ToList() : [];
+            if (joins.Count >= count)
+            {
+                return joins;
+            }
+
+            await Task.Delay(50, deadline.Token);
+        }
     }
 
     private async Task<List<AuditLine>> AuditAsync()

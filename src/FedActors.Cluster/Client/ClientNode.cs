@@ -38,7 +38,7 @@ public static class ClientNode
 
         // A client node checks the server's certificate against the federation CA too; it keeps no audit log.
         var trust = cluster.Tls.Enabled ? new Security.FederationTrust(cluster.Tls.Ca!, cluster.Tls.DenyListPath, audit: null) : null;
-        var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Client(cluster, seed, settings.Config), trust));
+        var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Client(cluster, seed, settings.Config), trust, checkServerName: true));
         var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var link = system.ActorOf(ServerLink.Props(cluster, seed, [.. clients], layout, outcome), LinkName);

@@ -121,7 +121,11 @@ public static class NodeConfig
     /// (a peer without a certificate is refused in the handshake) and <paramref name="trust"/>
     /// deciding every peer certificate, in place of Akka's check against the system's store.
     /// </summary>
-    public static ActorSystemSetup Setup(ClusterSettings s, Config config, FederationTrust? trust)
+    /// <param name="s">The cluster settings, with TLS's.</param>
+    /// <param name="config">The node's whole configuration.</param>
+    /// <param name="trust">The federation's trust; required with TLS on.</param>
+    /// <param name="checkServerName">True on client nodes: the server's certificate must name the host dialled.</param>
+    public static ActorSystemSetup Setup(ClusterSettings s, Config config, FederationTrust? trust, bool checkServerName)
     {
         var setup = BootstrapSetup.Create().WithConfig(config);
         if (!s.Tls.Enabled)
@@ -130,7 +134,7 @@ public static class NodeConfig
         }
 
         ArgumentNullException.ThrowIfNull(trust);
-        return setup.And(new DotNettySslSetup(s.Tls.Certificate!, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, trust.TlsValidator()));
+        return setup.And(new DotNettySslSetup(s.Tls.Certificate!, suppressValidation: false, requireMutualAuthentication: true, validateCertificateHostname: false, trust.TlsValidator(checkServerName)));
     }
 
     // Akka names TLS addresses akka.ssl.tcp://; the certificate and the validator come from Setup.

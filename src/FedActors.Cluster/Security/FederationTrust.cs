@@ -64,12 +64,20 @@ public sealed class FederationTrust
 
     /// <summary>
     /// Akka.Remote's validation callback: the peer's certificate must pass <see cref="Refusal"/>.
-    /// The <see cref="System.Net.Security.SslPolicyErrors"/> SslStream computed are ignored on
-    /// purpose: they come from the system's store (where the federation CA is not) and from a
-    /// hostname check that per-node certificates of nodes behind NAT cannot pass.
+    /// SslStream's chain errors are ignored on purpose: they come from the system's store, where the
+    /// federation CA is not. Its name check is used by client nodes only
+    /// (<paramref name="serverName"/>): they dial the server alone, whose certificate names the
+    /// host they dial (`certs server --host`), so another federation certificate (a client node's)
+    /// cannot pose as the server. The server cannot check names: client nodes behind NAT have none.
     /// </summary>
-    public CertificateValidationCallback TlsValidator() => (certificate, _, peer, _, log) =>
+    public CertificateValidationCallback TlsValidator(bool serverName) => (certificate, _, peer, errors, log) =>
     {
+        if (serverName && certificate is not null && errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
+        {
+            log.Warning("TLS: refused {Peer}: its certificate {Subject} does not name the host this node dials (the server's certificate must: `fedactors certs server --host`)", peer, certificate.Subject);
+            return false;
+        }
+
         if (certificate is null)
         {
             Audit?.Write("tls-handshake", peer, null, [], accepted: false, "no certificate shown");

@@ -134,12 +134,17 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
             return;
         }
 
-        // The link is an actor ref the node wrote into its own message; nothing ties its address to
-        // the connection the hello came on (the receptionist relays it). With identity proofs on it
-        // needs no such tie: the nonce goes to the link, so only whoever receives the link's
-        // messages can answer, and the signature covers the link's path, so a proof cannot be moved
-        // to another link. With them off, a node could name another's link; the server would then
-        // only send that node's clients' work to it, and the ids stay first come, first served.
+        // The link is an actor ref the node wrote into its own message. It must be on the node
+        // the hello came from (SenderNode), so that a node cannot speak in another's name. With
+        // identity proofs on, the nonce also goes to the link, so only whoever receives the link's
+        // messages can answer, and the signature covers the link's path, so a proof cannot be
+        // moved to another link.
+        if (SenderNode() is var from && !from.Equals(node))
+        {
+            Refuse(hello, $"a hello from node {from} names a link on another node, {node}: a node speaks for itself only");
+            return;
+        }
+
         X509Certificate2? certificate = null;
         if (_trust is not null)
         {
@@ -240,6 +245,23 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         hello.Link.Tell(new NodeRefused(reason));
     }
 
+    /// <summary>
+    /// The node the current message came from. A client node's messages reach the gateway through
+    /// the receptionist's response tunnel for its ClusterClient, a child of the receptionist named
+    /// after that ClusterClient's full path (Akka.Cluster.Tools 1.5.73, ClusterReceptionist:
+    /// <c>Uri.EscapeDataString(client.Path.ToSerializationFormat())</c>); any other sender (a local
+    /// actor, in tests) is its own node. The ClusterClient's address is the one Akka.Remote
+    /// resolved the sender to on that connection.
+    /// </summary>
+    private Address SenderNode()
+    {
+        var path = Sender.Path;
+        return path.Parent.ToStringWithoutAddress() == NodeConfig.ReceptionistPath
+            && ActorPath.TryParse(Uri.UnescapeDataString(path.Name), out var clusterClient)
+            ? clusterClient.Address
+            : path.Address;
+    }
+
     private void Retire(ClientNode node)
     {
         foreach (var (id, standIn) in node.Clients)
@@ -288,6 +310,13 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (!_owners.TryGetValue(chunk.Client, out var owner) || !_nodes[owner].Clients.TryGetValue(chunk.Client, out var client))
         {
             _log.Warning("Ignoring a chunk in the name of client {Client}, which no welcomed node hosts", chunk.Client);
+            return;
+        }
+
+        if (SenderNode() is var from && !from.Equals(owner))
+        {
+            // A node may only speak for the clients it was welcomed with (and proved, with TLS on).
+            _log.Warning("Ignoring a chunk in the name of client {Client} from node {From}: node {Owner} hosts it", chunk.Client, from, owner);
             return;
         }
 

@@ -58,7 +58,7 @@ public static class ServerNode
         ActorSystem system;
         try
         {
-            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, config, trust));
+            system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, config, trust, checkServerName: false));
         }
         catch
         {

@@ -100,6 +100,20 @@ internal sealed class LocalCluster : IAsyncDisposable
         return node;
     }
 
+    /// <summary>
+    /// Starts a node hosting <paramref name="ids"/> whose trainers hold their first fit until the
+    /// returned gate is set, and returns once one of them is training: the node is then welcomed
+    /// and its clients hold a round open.
+    /// </summary>
+    public async Task<(ClientNodeHandle Node, TaskCompletionSource Gate)> AddTrainingNodeAsync(IEnumerable<ClientId> ids, TimeSpan patience, string nodeOnly = "")
+    {
+        var fitStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var node = AddNode(ids, trainer: id => new GatedTrainer(Trainer(id), fitStarted, gate.Task), nodeOnly: nodeOnly);
+        await fitStarted.Task.WaitAsync(patience);
+        return (node, gate);
+    }
+
     /// <summary>Each client moves the model towards its own target, as in Core's simulation tests.</summary>
     public static Core.Training.ITrainer Trainer(ClientId id) => new ScriptedTrainer(TargetOf(id), sampleCount: 10);
 
