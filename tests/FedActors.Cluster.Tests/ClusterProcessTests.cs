@@ -22,12 +22,14 @@ namespace FedActors.Cluster.Tests;
 [Trait("Category", "Cluster")]
 public sealed partial class ClusterProcessTests(ITestOutputHelper output, UninterruptedRun uninterrupted) : IDisposable, IClassFixture<UninterruptedRun>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(120);
 
     // The seed example on six clients, two per node, every registered client sampled in every
     // round; a round needs two updates and, after the first, four reachable clients, so the run
     // goes on without a node. 25 local epochs over 1,000 images make a round last about a second,
     // so a kill lands in one; its deadline (60 s) is far beyond any drop for a lost connection.
+    // The registration timeout and the patience are bounds for a machine under heavy load (node
+    // processes restarted after a server's stop take tens of seconds to start there), never waits.
     private static readonly string[] Run =
     [
         "--set", "simulation.clients=6",
@@ -36,7 +38,7 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output, Uninte
         "--set", "server.min-fit-clients=2",
         "--set", "server.round-timeout=60s",
         "--set", "server.max-round-retries=0",
-        "--set", "server.registration-timeout=30s",
+        "--set", "server.registration-timeout=120s",
         "--set", "run.rounds=4",
         "--set", "training.local-epochs=25",
         "--set", "simulation.dataset.train-limit=6000",
@@ -61,6 +63,7 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output, Uninte
 
         // when the third node's process is SIGKILLed (no goodbye) or SIGTERMed (it leaves) as soon
         // as round 1 is recorded (round 2's training has just been sent out), and the server goes on
+        var victim = ServerAddress().Match((await nodes[2].WaitForLineAsync(l => l.Contains("client node at ", StringComparison.Ordinal), Patience)).Text).Value;
         await server.WaitForLineAsync(l => l.StartsWith("round 1/4", StringComparison.Ordinal), Patience);
         if (signal == "SIGKILL")
         {
@@ -72,14 +75,17 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output, Uninte
         }
 
         var killedAt = _clock.Elapsed;
+
+        // (the server's gateway logs the drop: "Node <address> is unreachable (its connection closed)" or "Node <address> left")
+        var droppedAt = (await server.WaitForLineAsync(l => l.Contains($"Node {victim} is unreachable", StringComparison.Ordinal) || l.Contains($"Node {victim} left", StringComparison.Ordinal), Patience)).At;
         var round2At = (await server.WaitForLineAsync(l => l.StartsWith("round 2/4", StringComparison.Ordinal), Patience)).At;
         var exitCode = await server.ExitCodeAsync(Patience);
-        output.WriteLine($"kill at {killedAt.TotalSeconds:0.000}s, round 2 recorded {(round2At - killedAt).TotalSeconds:0.000}s after it, run over at {_clock.Elapsed.TotalSeconds:0.000}s");
+        output.WriteLine($"{signal} at {killedAt.TotalSeconds:0.000}s, node dropped {(droppedAt - killedAt).TotalSeconds:0.000}s after it, round 2 recorded {(round2At - killedAt).TotalSeconds:0.000}s after it, run over at {_clock.Elapsed.TotalSeconds:0.000}s");
 
-        // then the server exits 0 with every round completed, round 2 dropping the node's two
-        // clients, for their lost node or because they left (not at the deadline: round 2 was
-        // recorded within 5 s of the signal, so the drop came sooner), and the rounds after it
-        // sampling the other four only
+        // then the server dropped the node within 5 s of the signal (its log line reached us by
+        // then), and exits 0 with every round completed, round 2 dropping the node's two clients
+        // from its fit, for their lost node or because they left, long before its 60 s deadline,
+        // and the rounds after it sampling the other four only
         Assert.True(exitCode == 0, $"the server exited {exitCode}:\n{server.Output()}");
         using var document = JsonDocument.Parse(await File.ReadAllTextAsync(metrics));
         var history = document.RootElement.GetProperty("history").EnumerateArray().Where(r => r.GetProperty("round").GetInt32() > 0).ToList();
@@ -92,7 +98,8 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output, Uninte
         Assert.All(drops, d => Assert.Equal("fit", d.GetProperty("phase").GetString()));
         Assert.All(drops, d => Assert.Contains(d.GetProperty("reason").GetString(), signal == "SIGKILL" ? new[] { "Unreachable", "Stopped" } : ["Stopped"]));
         Assert.Equal(Clients(0, 4), Answered(round2));
-        Assert.True(round2At - killedAt < TimeSpan.FromSeconds(5), $"round 2 was recorded {round2At - killedAt} after the kill");
+        Assert.True(droppedAt - killedAt < TimeSpan.FromSeconds(5), $"the server dropped the node {droppedAt - killedAt} after the {signal}");
+        Assert.True(round2.GetProperty("timings").GetProperty("fitSeconds").GetDouble() < 30, "round 2's fit waited for its deadline");
         Assert.All(history.Where(r => r.GetProperty("round").GetInt32() > 2), r => Assert.Equal(Clients(0, 4), Answered(r)));
 
         // and the two nodes left are told the run is over, and exit 0; a node stopped by SIGTERM exits 3 (stopped), saying it left

@@ -324,7 +324,11 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
     private void End(ClientNodeOutcome outcome)
     {
-        if (!outcome.Succeeded)
+        if (outcome.Stopped)
+        {
+            _log.Warning("{Reason}", outcome.Detail);
+        }
+        else if (!outcome.Succeeded)
         {
             _log.Error("{Reason}", outcome.Detail);
         }
