@@ -32,7 +32,6 @@ public sealed class HandshakeTests
         Assert.Contains($"node {old.Address}", refused.Reason);
         Assert.Contains("wire version 9", refused.Reason);
         Assert.Contains($"speaks version {ProtocolSerializer.WireVersion}", refused.Reason);
->>>>>>> tls
     }
 
     [Fact]
