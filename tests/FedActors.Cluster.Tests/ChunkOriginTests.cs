@@ -26,7 +26,7 @@ public sealed class ChunkOriginTests
         {
             var forged = new Chunk(Guid.NewGuid(), new ClientId("client-0"), "FR", 0, 1, Checksum: 0, new byte[] { 1, 2, 3 });
             other.ToGateway(forged);
-            other.ToGateway(new NodeHello(3, other.Inbox.Receiver, [new ClientId("client-9")], TestParameters.Layout));
+            other.ToGateway(new NodeHello(ProtocolSerializer.WireVersion + 1, other.Inbox.Receiver, [new ClientId("client-9")], TestParameters.Layout));
             Assert.IsType<NodeRefused>(await other.Inbox.ReceiveAsync(Patience));
         }
 

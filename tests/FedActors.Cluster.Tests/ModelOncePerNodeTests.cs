@@ -37,7 +37,7 @@ public sealed class ModelOncePerNodeTests : TestKit
         // given a node's outbox and one round's fit requests to four of its clients: one model of
         // 20,000 weights (80 KB, 20 chunks of 4 KiB), each request with its own seed
         var link = CreateTestProbe();
-        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize)));
+        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize), TimeSpan.FromMinutes(1)));
         var global = Model(20_000, 0.25f);
         var requests = Enumerable.Range(0, 4).Select(i => (Client: new ClientId($"client-{i}"), Request: Fit(global, seed: 100 + i))).ToList();
 
@@ -248,7 +248,7 @@ public sealed class ModelOncePerNodeTests : TestKit
     private (List<ModelChunk> Chunks, SharedRequest Shared, FitRequest Request) OneRequest(Parameters global)
     {
         var link = CreateTestProbe();
-        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize)));
+        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize), TimeSpan.FromMinutes(1)));
         var request = Fit(global, seed: 5);
         outbox.Tell(new OutboundRequest(new ClientId("client-0"), request));
         var count = (int)Math.Ceiling(ProtocolSerializer.EncodeParameters(global).Length / (double)ChunkSize);

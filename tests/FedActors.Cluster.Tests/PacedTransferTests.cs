@@ -31,7 +31,7 @@ public sealed class PacedTransferTests : TestKit
     {
         // given an outbox and a request whose model is 100 chunks
         var link = CreateTestProbe();
-        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize)));
+        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize), TimeSpan.FromMinutes(1)));
         outbox.Tell(new OutboundRequest(new ClientId("client-0"), ModelOncePerNodeTests.Fit(ModelOncePerNodeTests.Model(100 * ChunkSize / 4, 1f), seed: 1)));
 
         // when the node has acknowledged nothing, then only the window is sent
@@ -54,6 +54,20 @@ public sealed class PacedTransferTests : TestKit
         // when the node's connection drops and comes back, then what was in flight counts as gone and the window opens again
         outbox.Tell(NodeConnectionChanged.Instance);
         Assert.Equal(NodeOutbox.Window + 8, link.ExpectMsg<ModelChunk>().Index);
+    }
+
+    [Fact]
+    public void AFullWindow_WhoseAcknowledgementsWereLost_OpensAgainAfterTheStallTimeout()
+    {
+        // given an outbox whose full window may wait 300 ms, and a request whose model is 100 chunks
+        var link = CreateTestProbe();
+        var outbox = Sys.ActorOf(NodeOutbox.Props(link.Ref, ChunkSize, new SharedModels(ChunkSize), TimeSpan.FromMilliseconds(300)));
+        outbox.Tell(new OutboundRequest(new ClientId("client-0"), ModelOncePerNodeTests.Fit(ModelOncePerNodeTests.Model(100 * ChunkSize / 4, 1f), seed: 1)));
+        link.ReceiveN(NodeOutbox.Window, TimeSpan.FromSeconds(5));
+
+        // when no acknowledgement ever comes, then the next window follows once the stall timeout has passed
+        link.ExpectNoMsg(TimeSpan.FromMilliseconds(250));
+        Assert.Equal(NodeOutbox.Window, link.ExpectMsg<ModelChunk>(TimeSpan.FromSeconds(5)).Index);
     }
 
     [Fact]

@@ -49,7 +49,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private readonly Queue<Chunk> _outgoing = new();
     private long _chunksSent;
     private long _chunksAcknowledged;
-    private DateTime _lastAcknowledged;
+    private DateTime? _windowFullSince;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -227,22 +227,19 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
     private void SendChunks()
     {
-        if (_chunksSent == _chunksAcknowledged)
-        {
-            _lastAcknowledged = DateTime.UtcNow;
-        }
-
         while (_outgoing.Count > 0 && _chunksSent - _chunksAcknowledged < NodeOutbox.Window)
         {
             ToServer(_outgoing.Dequeue());
             _chunksSent++;
         }
+
+        _windowFullSince ??= _outgoing.Count > 0 ? DateTime.UtcNow : null;
     }
 
     private void OnChunksAcknowledged(int count)
     {
         _chunksAcknowledged = Math.Min(_chunksAcknowledged + Math.Max(count, 0), _chunksSent);
-        _lastAcknowledged = DateTime.UtcNow;
+        _windowFullSince = null;
         SendChunks();
     }
 
@@ -250,10 +247,11 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     // is delivered or lost by now, and the window opens again.
     private void ReopenStalledWindow()
     {
-        if (_chunksSent > _chunksAcknowledged && DateTime.UtcNow - _lastAcknowledged > _settings.AcceptableHeartbeatPause)
+        if (_windowFullSince is { } since && DateTime.UtcNow - since > _settings.AcceptableHeartbeatPause)
         {
             _log.Warning("The server acknowledged none of this node's last {Count} chunks within {Pause}: sending the rest", _chunksSent - _chunksAcknowledged, _settings.AcceptableHeartbeatPause);
             _chunksAcknowledged = _chunksSent;
+            _windowFullSince = null;
             SendChunks();
         }
     }
@@ -366,8 +364,5 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         public static readonly ExpireTransfers Instance = new();
     }
 
-    private sealed record CheckWindow : INoSerializationVerificationNeeded
-    {
-        public static readonly CheckWindow Instance = new();
-    }
+
 }

@@ -282,7 +282,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     {
         if (!_outboxes.TryGetValue(link, out var outbox))
         {
-            outbox = Context.ActorOf(NodeOutbox.Props(link, _settings.ChunkSize, _models), $"outbox-{_generation}");
+            outbox = Context.ActorOf(NodeOutbox.Props(link, _settings.ChunkSize, _models, _settings.AcceptableHeartbeatPause), $"outbox-{_generation}");
             _outboxes[link] = outbox;
         }
 

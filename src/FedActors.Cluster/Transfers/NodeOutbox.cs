@@ -1,5 +1,6 @@
 using System.IO.Hashing;
 using Akka.Actor;
+using Akka.Event;
 using Akka.Serialization;
 using FedActors.Cluster.Protocol;
 using FedActors.Core.Protocol;
@@ -26,7 +27,7 @@ namespace FedActors.Cluster.Transfers;
 /// that needs that model sends it again.
 /// </para>
 /// </summary>
-internal sealed class NodeOutbox : ReceiveActor
+internal sealed class NodeOutbox : ReceiveActor, IWithTimers
 {
     /// <summary>
     /// Messages in flight per node: 32 chunks of the default 64 KiB are 2 MiB, enough to keep a
@@ -41,20 +42,35 @@ internal sealed class NodeOutbox : ReceiveActor
     private readonly int _window;
     private readonly Queue<INodeMessage> _queue = new();
     private readonly List<Guid> _sentModels = [];
+    private readonly TimeSpan _stall;
     private long _sent;
     private long _acknowledged;
+    private DateTime? _windowFullSince;
 
-    public NodeOutbox(IActorRef link, int chunkSize, SharedModels models, int window)
+    public NodeOutbox(IActorRef link, int chunkSize, SharedModels models, int window, TimeSpan stall)
     {
         _link = link;
         _window = window;
+        _stall = stall;
         _chunkSize = chunkSize;
         _models = models;
         Receive<OutboundRequest>(m => Enqueue(m.Client, m.Message));
         Receive<ChunksReceived>(m =>
         {
             _acknowledged = Math.Min(_acknowledged + Math.Max(m.Count, 0), _sent);
+            _windowFullSince = null;
             Pump();
+        });
+        Receive<CheckWindow>(_ =>
+        {
+            // Acknowledgements lost on the way: what was in flight is delivered or lost by now.
+            if (_windowFullSince is { } since && DateTime.UtcNow - since > _stall)
+            {
+                Context.GetLogger().Warning("Node link {Link} acknowledged none of the last {Count} chunks within {Stall}: sending the rest", _link, _sent - _acknowledged, _stall);
+                _acknowledged = _sent;
+                _windowFullSince = null;
+                Pump();
+            }
         });
         Receive<ForgetModel>(m => _sentModels.Remove(m.Model));
         Receive<NodeConnectionChanged>(_ =>
@@ -62,6 +78,7 @@ internal sealed class NodeOutbox : ReceiveActor
             // What was in flight may be lost, and its acknowledgements with it.
             _sentModels.Clear();
             _acknowledged = _sent;
+            _windowFullSince = null;
             Pump();
         });
     }
@@ -70,9 +87,16 @@ internal sealed class NodeOutbox : ReceiveActor
     /// <param name="link">The node's link.</param>
     /// <param name="chunkSize">The largest chunk, in bytes.</param>
     /// <param name="models">The encoded models, shared by every node's outbox.</param>
+    /// <param name="stall">How long a full window may wait for an acknowledgement before it counts as lost (the heartbeat pause).</param>
     /// <param name="window">Messages in flight at most: <see cref="Window"/>, or another for a benchmark that compares.</param>
-    public static Props Props(IActorRef link, int chunkSize, SharedModels models, int window = Window) =>
-        Akka.Actor.Props.Create(() => new NodeOutbox(link, chunkSize, models, window));
+    public static Props Props(IActorRef link, int chunkSize, SharedModels models, TimeSpan stall, int window = Window) =>
+        Akka.Actor.Props.Create(() => new NodeOutbox(link, chunkSize, models, window, stall));
+
+    /// <inheritdoc />
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <inheritdoc />
+    protected override void PreStart() => Timers.StartPeriodicTimer("window-check", CheckWindow.Instance, TimeSpan.FromTicks(Math.Max(_stall.Ticks / 4, TimeSpan.FromMilliseconds(50).Ticks)));
 
     private void Enqueue(ClientId client, IFedActorsMessage message)
     {
@@ -121,6 +145,8 @@ internal sealed class NodeOutbox : ReceiveActor
             _link.Tell(_queue.Dequeue());
             _sent++;
         }
+
+        _windowFullSince ??= _queue.Count > 0 ? DateTime.UtcNow : null;
     }
 }
 
@@ -129,6 +155,12 @@ internal sealed record OutboundRequest(ClientId Client, IFedActorsMessage Messag
 
 /// <summary>The node could not use model <paramref name="Model"/>: send it again when next needed.</summary>
 internal sealed record ForgetModel(Guid Model) : INoSerializationVerificationNeeded;
+
+/// <summary>Time to check whether a full window has waited too long for an acknowledgement.</summary>
+internal sealed record CheckWindow : INoSerializationVerificationNeeded
+{
+    public static readonly CheckWindow Instance = new();
+}
 
 /// <summary>The node's connection dropped or came back: what was in flight may be lost.</summary>
 internal sealed record NodeConnectionChanged : INoSerializationVerificationNeeded

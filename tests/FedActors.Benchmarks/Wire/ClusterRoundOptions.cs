@@ -1,4 +1,3 @@
-using System.Globalization;
 
 namespace FedActors.Benchmarks.Wire;
 
@@ -30,24 +29,15 @@ public sealed record ClusterRoundOptions(int Parameters, int Rounds, int Nodes, 
     /// <exception cref="ArgumentException">An unknown option or an invalid value.</exception>
     public static ClusterRoundOptions? Parse(ReadOnlySpan<string> args)
     {
-        var options = new ClusterRoundOptions(25_000_000, 3, 2, 1);
-        for (var i = 0; i < args.Length; i++)
+        if (OptionPairs.Read(args) is not { } pairs)
         {
-            var name = args[i];
-            if (name is "-h" or "--help")
-            {
-                return null;
-            }
+            return null;
+        }
 
-            if (i + 1 >= args.Length)
-            {
-                throw new ArgumentException($"option '{name}' needs a value");
-            }
-
-            var value = args[++i];
-            var n = int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) && parsed >= 1
-                ? parsed
-                : throw new ArgumentException($"option '{name}' needs a whole number >= 1, not '{value}'");
+        var options = new ClusterRoundOptions(25_000_000, 3, 2, 1);
+        foreach (var (name, value) in pairs)
+        {
+            var n = OptionPairs.Positive(name, value);
             options = name switch
             {
                 "--parameters" => options with { Parameters = n },

@@ -30,21 +30,14 @@ public sealed record WireOptions(int Parameters, int Repeats, IReadOnlyList<int>
     /// <exception cref="ArgumentException">An unknown option or an invalid value.</exception>
     public static WireOptions? Parse(ReadOnlySpan<string> args)
     {
-        var options = new WireOptions(1_663_370, 15, [65536]);
-        for (var i = 0; i < args.Length; i++)
+        if (OptionPairs.Read(args) is not { } pairs)
         {
-            var name = args[i];
-            if (name is "-h" or "--help")
-            {
-                return null;
-            }
+            return null;
+        }
 
-            if (i + 1 >= args.Length)
-            {
-                throw new ArgumentException($"option '{name}' needs a value");
-            }
-
-            var value = args[++i];
+        var options = new WireOptions(1_663_370, 15, [65536]);
+        foreach (var (name, value) in pairs)
+        {
             options = name switch
             {
                 "--parameters" => options with { Parameters = Whole(name, value, 1, 100_000_000) },

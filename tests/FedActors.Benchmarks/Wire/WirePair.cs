@@ -108,7 +108,7 @@ internal sealed class WirePair : IAsyncDisposable
         var started = Stopwatch.GetTimestamp();
         if (window is { } w)
         {
-            outbox = Server.ActorOf(Cluster.Transfers.NodeOutbox.Props(_link, _chunkSize, new Cluster.Transfers.SharedModels(_chunkSize), w));
+            outbox = Server.ActorOf(Cluster.Transfers.NodeOutbox.Props(_link, _chunkSize, new Cluster.Transfers.SharedModels(_chunkSize), TimeSpan.FromMinutes(1), w));
             outbox.Tell(new Cluster.Transfers.OutboundRequest(Client, request));
         }
         else

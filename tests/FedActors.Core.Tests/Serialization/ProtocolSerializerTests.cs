@@ -118,7 +118,7 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
 
         // when it is read / then the error says so instead of misreading the bytes
         var error = Assert.Throws<SerializationException>(() => serializer.FromBinary(bytes, serializer.Manifest(message)));
-        Assert.Contains("RegisterClient is of wire version 1, but this node speaks version 2", error.Message);
+        Assert.Contains($"RegisterClient is of wire version 1, but this node speaks version {ProtocolSerializer.WireVersion}", error.Message);
     }
 
     // Records holding Parameters or immutable collections compare by reference: compare a full rendering.
