@@ -112,6 +112,34 @@ public sealed partial class ClusterProcessTests(ITestOutputHelper output, Uninte
     }
 
     [Fact]
+    public async Task AClientNodeProcessKilledMidRound_IsReplacedByANewProcess_WhoseClientsTakePartInTheNextRound()
+    {
+        // given a server whose rounds need all six clients reachable, and three client node processes
+        var metrics = Path.Combine(_folder.FullName, "out", "metrics.json");
+        var server = Started("server", ["server", "--config", Hocon("server.conf"), "--plain", "--host", "127.0.0.1", "--port", "0", "--output", Path.GetDirectoryName(metrics)!, .. Run, "--set", "server.min-available-clients=6"]);
+        var seed = ServerAddress().Match((await server.WaitForLineAsync(ServerAddress().IsMatch, Patience)).Text).Value;
+        var nodes = StartNodes(seed);
+
+        // when the third node's process is SIGKILLed in round 2, and a new process for its clients starts once the server dropped them
+        var victim = ServerAddress().Match((await nodes[2].WaitForLineAsync(l => l.Contains("client node at ", StringComparison.Ordinal), Patience)).Text).Value;
+        await server.WaitForLineAsync(l => l.StartsWith("round 1/4", StringComparison.Ordinal), Patience);
+        nodes[2].Kill();
+        await server.WaitForLineAsync(l => l.Contains($"Node {victim} is unreachable", StringComparison.Ordinal), Patience);
+        var replacement = Started("replacement node", ["client", "--config", Hocon("client.conf"), "--seed", seed, "--host", "127.0.0.1", "--first-client-id", "4", "--clients-on-node", "2", .. Run]);
+
+        // then round 2 completes without the killed node's clients, and every later round, which waited
+        // for six reachable clients, has the replacement's clients too; the run ends and every live node exits 0
+        var exitCode = await server.ExitCodeAsync(Patience);
+        Assert.True(exitCode == 0, $"the server exited {exitCode}:\n{server.Output()}");
+        using var document = JsonDocument.Parse(await File.ReadAllTextAsync(metrics));
+        var history = document.RootElement.GetProperty("history").EnumerateArray().Where(r => r.GetProperty("round").GetInt32() > 0).ToList();
+        Assert.Equal([1, 2, 3, 4], history.Where(r => r.GetProperty("failure").ValueKind == JsonValueKind.Null).Select(r => r.GetProperty("round").GetInt32()));
+        Assert.Equal(Clients(0, 4), Answered(history.Single(r => r.GetProperty("round").GetInt32() == 2)));
+        Assert.All(history.Where(r => r.GetProperty("round").GetInt32() > 2), r => Assert.Equal(Clients(0, 6), Answered(r)));
+        await ExitedAsync([nodes[0], nodes[1], replacement], 0);
+    }
+
+    [Fact]
     public async Task AServerKilledAfterRound2_AndRestartedWithResume_GetsTheRunningNodesBack_AndEndsWithTheUninterruptedModel()
     {
         // given a server on a free port, checkpointing every round, with three client nodes of two clients each
