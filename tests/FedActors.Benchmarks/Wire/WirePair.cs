@@ -74,7 +74,12 @@ internal sealed class WirePair : IAsyncDisposable
 
         var ends = new Ends();
         var coordinator = server.ActorOf(Props.Create(() => new BenchCoordinator(ends)), "coordinator");
-        var gateway = server.ActorOf(ClientGateway.Props(coordinator, layout, settings), NodeConfig.GatewayName);
+        // The gateway where client nodes send (NodeConfig.GatewayPath): under the server singleton's
+        // manager and its active server, which this benchmark does without.
+        var made = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
+        string[] below = [NodeConfig.ActiveServerName, NodeConfig.GatewayName];
+        server.ActorOf(Props.Create(() => new Nest(below, ClientGateway.Props(coordinator, layout, settings), made)), NodeConfig.ServerManagerName);
+        var gateway = await made.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         ClusterClientReceptionist.Get(server).RegisterService(gateway);
 
         var nodeSettings = settings with { Seed = member.SelfAddress.ToString() };
@@ -187,6 +192,23 @@ internal sealed class WirePair : IAsyncDisposable
     }
 
     /// <summary>Notes how long each ping (its sender's timestamp; one process, one clock) took to arrive.</summary>
+    // A chain of parents down to the leaf, so that the leaf has the path the names spell.
+    private sealed class Nest : ReceiveActor
+    {
+        public Nest(string[] below, Props leaf, TaskCompletionSource<IActorRef> made)
+        {
+            if (below.Length == 1)
+            {
+                made.SetResult(Context.ActorOf(leaf, below[0]));
+            }
+            else
+            {
+                var rest = below.Skip(1).ToArray();
+                Context.ActorOf(Props.Create(() => new Nest(rest, leaf, made)), below[0]);
+            }
+        }
+    }
+
     private sealed class Pinged : ReceiveActor
     {
         public Pinged(Ends ends) => Receive<long>(sent => ends.Pings.Enqueue(Stopwatch.GetElapsedTime(sent)));
