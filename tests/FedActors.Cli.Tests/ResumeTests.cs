@@ -36,6 +36,25 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public async Task NewRun_IntoAFolderHoldingAnotherRunsCheckpoints_ExitsTwoAndLeavesThemAlone()
+    {
+        // given a folder holding the checkpoints of a 3-round run
+        Assert.Equal(0, (await Run("first", rounds: 3, "--checkpoints", Checkpoints)).ExitCode);
+
+        // when a new run is started with the same folder for its checkpoints (not --resume)
+        var result = await Run("second", rounds: 2, "--checkpoints", Checkpoints);
+
+        // then it is refused, naming the folder, its newest round and what to do; the old checkpoints
+        // are as they were (before, the new run deleted its own round 1 as older than them, and a later
+        // --resume would have continued the old run)
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("already holds the checkpoints of a run, up to round 3", result.Error, StringComparison.Ordinal);
+        Assert.Contains("--resume", result.Error, StringComparison.Ordinal);
+        Assert.Equal(["round-000002", "round-000003"], Directory.GetDirectories(Checkpoints).Select(Path.GetFileName).Order());
+        Assert.False(Directory.Exists(Output("second", string.Empty)));
+    }
+
+    [Fact]
     public async Task Resume_WhenAKeyThatChangesTheResultDiffers_ExitsTwoNamingTheKeyAndWritesNothing()
     {
         // given a checkpointed run

@@ -46,6 +46,13 @@ internal sealed class SimulationRun(CliConsole console, ISimulationEngine engine
                 // A resumed run goes on writing its checkpoints where it found them.
                 settings = settings with { CheckpointDirectory = resumeFrom };
             }
+            else if (settings.CheckpointDirectory is { } folder && new CheckpointFolder(folder).NewestRound is { } held)
+            {
+                // The folder keeps its newest checkpoints: a new run's first rounds would be deleted
+                // as older than the earlier run's, and a later --resume would continue that run.
+                throw new UsageException(
+                    $"'fedactors.run.checkpoint-directory' (--checkpoints) is {folder}, which already holds the checkpoints of a run, up to round {held}: continue that run with --resume {folder}, or give this run a new or empty folder");
+            }
         }
         catch (UsageException e)
         {

@@ -49,6 +49,9 @@ public sealed class CheckpointFolder : ICheckpointStore
     /// <inheritdoc />
     public string Name => $"checkpoint folder {Path}";
 
+    /// <summary>The round of the newest checkpoint folder here, whole or not; null when there is none.</summary>
+    public int? NewestRound => Directory.Exists(Path) ? Rounds().Select(r => (int?)r.Round).FirstOrDefault() : null;
+
     /// <summary>Writes <paramref name="checkpoint"/> atomically, then deletes all but the newest checkpoints.</summary>
     /// <remarks>Returns once the checkpoint is on disk.</remarks>
     /// <exception cref="IOException">The folder cannot be written.</exception>
