@@ -43,6 +43,35 @@ public sealed class ChunkOriginTests
     }
 
     [Fact]
+    public async Task ALostRequestReportedInTheNameOfAnotherNodesClient_IsIgnored_AndThatClientsUpdateCounts()
+    {
+        // given a node hosting client-0 and client-1, both training round 1 (held until the test lets them finish)
+        await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
+        var (_, gate) = await cluster.AddTrainingNodeAsync(LocalCluster.Ids(0, 2), Patience);
+
+        // when another node reports client-0's request lost (which would drop its update) and
+        // acknowledges chunks in its name, then says a hello the server refuses (its answer shows
+        // that the gateway has read what came before it on the same path)
+        await using (var other = new BareNode(cluster))
+        {
+            other.ToGateway(new RequestLost(new ClientId("client-0"), Guid.NewGuid(), "forged"));
+            other.ToGateway(new ChunksReceived(new ClientId("client-0"), 1000));
+            other.ToGateway(new NodeHello(ProtocolSerializer.WireVersion + 1, other.Inbox.Receiver, [new ClientId("client-9")], TestParameters.Layout));
+            Assert.IsType<NodeRefused>(await other.Inbox.ReceiveAsync(Patience));
+        }
+
+        gate.SetResult();
+
+        // then client-0's update was not dropped: round 1 completes with both clients' updates
+        var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+        Assert.True(outcome.Succeeded, outcome.FailureReason);
+        var first = outcome.History.First(r => r.Round.Value == 1);
+        Assert.Equal(1, first.Attempt);
+        Assert.Empty(first.Dropped);
+        Assert.Equal(["client-0", "client-1"], first.Answered.Select(c => c.Value));
+    }
+
+    [Fact]
     public async Task AHelloNamingALinkOnAnotherNode_IsRefused()
     {
         // given a server, and a node that can name a link on some other node

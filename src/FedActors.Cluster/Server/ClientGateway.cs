@@ -67,7 +67,8 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         Receive<Chunk>(OnChunk);
         Receive<ChunksReceived>(m =>
         {
-            if (_owners.TryGetValue(m.Node, out var node))
+            // Only the node itself may open its window (the message names it by one of its clients).
+            if (_owners.TryGetValue(m.Node, out var node) && SenderNode().Equals(node))
             {
                 OutboxOf(node)?.Tell(m);
             }
@@ -297,6 +298,13 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         if (!_owners.TryGetValue(lost.Client, out var node) || !_nodes[node].Clients.TryGetValue(lost.Client, out var client))
         {
             _log.Warning("Ignoring a lost request reported for client {Client}, which no welcomed node hosts", lost.Client);
+            return;
+        }
+
+        if (SenderNode() is var from && !from.Equals(node))
+        {
+            // Else any node could drop another node's client from the round.
+            _log.Warning("Ignoring a lost request reported for client {Client} by node {From}: node {Owner} hosts it", lost.Client, from, node);
             return;
         }
 
