@@ -80,6 +80,8 @@ needs_dataset() {
   return 1
 }
 
+needs_postgres() { ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; }
+
 needs_font() {
   ! { command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list 2>/dev/null | head -n 1)" ]; } \
     && ! ls /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf >/dev/null 2>&1
@@ -105,6 +107,7 @@ elif needs_trixie_security; then
 fi
 needs_dataset && missing+=("dataset-fashion-mnist")
 needs_font && missing+=("fonts-dejavu-core")
+needs_postgres && missing+=("postgresql (the failover tests run a private PostgreSQL on loopback)")
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
@@ -175,11 +178,11 @@ PIN
     apt_update
     apt-get install -y -qq "${apt_opts[@]}" fonts-dejavu-core fontconfig >/dev/null
   fi
-fi
-# PostgreSQL, for the tests of the database checkpoint store with two server nodes
-# (scripts/postgres.sh runs a private cluster per test; none is left running).
-if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
-  bash "$here/scripts/postgres.sh" install
+  # For the tests of the database checkpoint store with two server nodes; its install starts no
+  # machine-wide server (scripts/postgres.sh runs a private one per test, and none is left running).
+  if needs_postgres; then
+    bash "$here/scripts/postgres.sh" install
+  fi
 fi
 say "system prerequisites present"
 
