@@ -81,11 +81,12 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         });
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
+            // Every message starts with its wire version; a hello with the node's own, since a hello
+            // is how a node of another version is told apart.
+            w.Write(obj is NodeHello hello ? (byte)hello.WireVersion : ProtocolSerializer.WireVersion);
             switch (obj)
             {
                 case NodeHello m:
-                    // The node's own version: a hello is how a node of another version is told apart.
-                    w.Write((byte)m.WireVersion);
                     w.Write(Akka.Serialization.Serialization.SerializedActorPath(m.Link));
                     w.Write(m.Clients.Length);
                     foreach (var id in m.Clients)
@@ -109,46 +110,36 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
 
                     break;
                 case NodeChallenge m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     WriteBytes(w, m.Nonce.Span);
                     break;
                 case NodeWelcome:
-                    w.Write(ProtocolSerializer.WireVersion);
                     break;
                 case NodeRefused m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Reason);
                     break;
                 case RunEnded m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Succeeded);
                     w.Write(m.Detail);
                     break;
                 case RunInterrupted m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Detail);
                     break;
                 case NodeLeaving m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(Akka.Serialization.Serialization.SerializedActorPath(m.Link));
                     break;
                 case NodeLeft:
-                    w.Write(ProtocolSerializer.WireVersion);
                     break;
                 case Chunk m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Transfer.ToByteArray());
                     w.Write(m.Client.Value);
                     w.Write(m.Manifest);
                     WritePiece(w, m.Index, m.Count, m.Checksum, m.Data.Span);
                     break;
                 case ModelChunk m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Model.ToByteArray());
                     WritePiece(w, m.Index, m.Count, m.Checksum, m.Data.Span);
                     break;
                 case SharedRequest m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Transfer.ToByteArray());
                     w.Write(m.Client.Value);
                     w.Write(m.Manifest);
@@ -160,12 +151,10 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                     w.Write(m.After.Span);
                     break;
                 case ChunksReceived m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Node.Value);
                     w.Write(m.Count);
                     break;
                 case RequestLost m:
-                    w.Write(ProtocolSerializer.WireVersion);
                     w.Write(m.Client.Value);
                     w.Write(m.Model.ToByteArray());
                     w.Write(m.Reason);
