@@ -18,6 +18,10 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
     private const string RetryTimerKey = "register-retry";
 
     private readonly ClientSupervisorSettings _settings;
+
+    // The live children, by actor: what a (re)sent batch registers. A child that stopped is left
+    // out, or a retry would register an actor that nobody reports again.
+    private readonly Dictionary<IActorRef, ClientId> _live = [];
     private IActorRef? _coordinator;
 
     /// <summary>Creates the shard and its clients, one child per id named by <see cref="ClientSupervisor.ActorNameFor"/>, all from the one <paramref name="clientProps"/>.</summary>
@@ -29,10 +33,9 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
     {
         _settings = settings;
         _coordinator = coordinator;
-        var children = ImmutableArray.CreateBuilder<ClientActor>(clients.Length);
         foreach (var id in clients)
         {
-            children.Add(new ClientActor(id, Context.ActorOf(clientProps, ClientSupervisor.ActorNameFor(id))));
+            _live[Context.ActorOf(clientProps, ClientSupervisor.ActorNameFor(id))] = id;
         }
 
         Receive<UseCoordinator>(m =>
@@ -47,10 +50,9 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
         });
         if (coordinator is not null)
         {
-            var registration = new RegisterClients(children.MoveToImmutable());
-            Receive<RetryRegistration>(_ => Register(coordinator, registration));
+            Receive<RetryRegistration>(_ => Register(coordinator));
             Receive<ClientsRegistered>(_ => Timers.Cancel(RetryTimerKey));
-            Register(coordinator, registration);
+            Register(coordinator);
         }
     }
 
@@ -71,14 +73,17 @@ internal sealed class ClientShard : ReceiveActor, IWithTimers
         shard._settings.RestartWindow,
         e => e is ActorInitializationException or ConfigurationException ? Directive.Stop : Directive.Restart)
     {
-        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children) =>
+        public override void HandleChildTerminated(IActorContext actorContext, IActorRef child, IEnumerable<IInternalActorRef> children)
+        {
+            shard._live.Remove(child);
             shard._coordinator?.Tell(new ClientStopped(child), actorContext.Self);
+        }
     }
 
-    private void Register(IActorRef coordinator, RegisterClients registration)
+    private void Register(IActorRef coordinator)
     {
         Timers.StartSingleTimer(RetryTimerKey, RetryRegistration.Instance, _settings.RegistrationRetry);
-        coordinator.Tell(registration);
+        coordinator.Tell(new RegisterClients([.. _live.Select(c => new ClientActor(c.Value, c.Key))]));
     }
 
     private sealed record RetryRegistration : INoSerializationVerificationNeeded

@@ -215,6 +215,25 @@ public sealed class RegistrationProtocolTests : CoordinatorTestKit
     }
 
     [Fact]
+    public void Shard_WhenAClientStopsBeforeItsBatchIsAcknowledged_LeavesItOutOfTheRetry()
+    {
+        // given a shard whose coordinator has not yet acknowledged its batch
+        var coordinator = CreateTestProbe();
+        StartClientsInBulk(coordinator, "c1", "c2");
+        var first = coordinator.ExpectMsg<RegisterClients>();
+
+        // when c2's actor stops, and the retry interval passes
+        var c2 = first.Clients.Single(c => c.Client.Value == "c2").Actor;
+        c2.Tell(PoisonPill.Instance);
+        Assert.Equal(c2, coordinator.ExpectMsg<ClientStopped>().Actor);
+        VirtualClock.Advance(RetryInterval);
+
+        // then the batch sent again holds c1 only: a stopped actor registered after its
+        // ClientStopped would be sampled every round, and nothing would report it again
+        Assert.Equal(["c1"], coordinator.ExpectMsg<RegisterClients>().Clients.Select(c => c.Client.Value));
+    }
+
+    [Fact]
     public void Shard_WhenAClientItRegisteredStops_TellsTheCoordinatorWhichActorStopped()
     {
         // given two clients registered in bulk, which the coordinator does not watch
