@@ -13,7 +13,8 @@ namespace FedActors.Core.Server;
 /// A fit's work is taken as the sample count its client reported last (work is samples times
 /// epochs, and the epochs are the same for every client of a round). A client not yet heard from
 /// goes first, since its work is unknown; ties keep the sampler's order, so the order is a
-/// function of the run's seed. The order changes no result: aggregation takes the replies in client-id
+/// function of the run's seed. It is not used with over-selection (fit-first-replies), where the
+/// first replies are the ones aggregated. Otherwise the order changes no result: aggregation takes the replies in client-id
 /// order, whatever their arrival, and each fit's seed derives from the round and the client, not
 /// from its position; so a resumed run, which starts without this memory, still ends bit for bit as
 /// the uninterrupted one.

@@ -260,7 +260,8 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         var global = _global;
         var spec = new PhaseSpec(
             FitPhase,
-            _fitOrder.LargestFirst(participants),
+            // Over-selection keeps the first replies, so there the order of sending would choose whose update counts.
+            _settings.FitFirstReplies is null ? _fitOrder.LargestFirst(participants) : participants,
             client =>
             {
                 var instructions = plan.For(client);
