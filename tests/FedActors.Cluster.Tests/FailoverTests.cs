@@ -248,8 +248,10 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
     // Polls the journal table: the database is the only witness of what a killed process stored.
     private async Task StoredRound(string persistenceId, int round)
     {
+        var deadline = DateTime.UtcNow + Patience;
         while (await NewestStoredRound(persistenceId) < round)
         {
+            Assert.True(DateTime.UtcNow < deadline, $"the store held no round {round} within {Patience}");
             await Task.Delay(20);
         }
     }

@@ -26,7 +26,19 @@ internal sealed class PostgresServer : IDisposable
     public static PostgresServer Start()
     {
         var folder = Path.Combine(Path.GetTempPath(), "fedactors-postgres-" + Guid.NewGuid().ToString("N"));
-        var (code, output, error) = Script("start", folder, FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        (int Code, string Output, string Error) started;
+        try
+        {
+            started = Script("start", folder, FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        catch (TimeoutException)
+        {
+            // A start that hung may still have left a server running on the folder.
+            Script("stop", folder);
+            throw;
+        }
+
+        var (code, output, error) = started;
         if (code != 0)
         {
             Script("stop", folder);
@@ -40,11 +52,13 @@ internal sealed class PostgresServer : IDisposable
     {
         Npgsql.NpgsqlConnection.ClearAllPools();
         var (code, _, error) = Script("stop", _folder);
-        Directory.Delete(_folder, recursive: true);
         if (code != 0)
         {
+            // Its data stays: a server that did not stop still runs on it.
             throw new InvalidOperationException($"scripts/postgres.sh stop {_folder} failed with exit code {code}: {error}");
         }
+
+        Directory.Delete(_folder, recursive: true);
     }
 
     private static int FreePort()

@@ -21,7 +21,7 @@ public sealed class LocalPrivacyLossTests
         Assert.True(GaussianMechanism.Delta(2 * clip, z * 2 * clip, epsilon * (1 - 1e-9)) > delta);
 
         // and it does not depend on C: only the ratio Δ2/σ = 1/z does
-        Assert.Equal(LocalPrivacyLoss.PerRound(Settings(1.0, z, delta, LocalDpSettings.Pld)), epsilon, 9);
+        Assert.Equal(LocalPrivacyLoss.PerRound(Settings(3.7 * clip, z, delta, LocalDpSettings.Pld)), epsilon, 9);
     }
 
     [Fact]
