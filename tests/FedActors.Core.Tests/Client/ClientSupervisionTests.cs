@@ -54,9 +54,11 @@ public sealed class ClientSupervisionTests : Akka.TestKit.Xunit2.TestKit
         // when the round completes
         var round1 = listener.ExpectMsg<RoundCompleted>().Record;
 
-        // then c3 is dropped as stopped, and its actor is gone for good
+        // then c3 is dropped as stopped, and its actor is gone for good, while c1's is where it was
+        // (the path is right, so c3's absence is not a wrong path's)
         var drop = Assert.Single(round1.Dropped);
         Assert.Equal(("c3", DropReason.Stopped), (drop.Client.Value, drop.Reason));
+        await Sys.ActorSelection("/user/clients/shard-0/c1").ResolveOne(TimeSpan.FromSeconds(3));
         await Assert.ThrowsAsync<ActorNotFoundException>(() =>
             Sys.ActorSelection("/user/clients/shard-0/c3").ResolveOne(TimeSpan.FromSeconds(3)));
     }
