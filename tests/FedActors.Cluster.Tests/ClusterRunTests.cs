@@ -84,16 +84,20 @@ public sealed class ClusterRunTests
         Assert.All(outcome.History.Where(r => r.Round.Value > 0), r => Assert.Equal(2, r.Answered.Length));
     }
 
-    [Fact]
-    public async Task ARun_OnTheCluster_EndsWithTheSimulationsModelBitForBit()
+    [Theory]
+    [InlineData("on")]
+    [InlineData("off")]
+    public async Task ARun_OnTheCluster_EndsWithTheSimulationsModelBitForBit_OverTheBulkChannelOrInChunks(string bulk)
     {
-        // given one configuration, seeds and clients, run in process and over three client nodes
-        const string run = """
+        // given one configuration, seeds and clients, run in process and over three client nodes,
+        // whose messages travel on the bulk channel (on) or in chunks on the cluster connection (off)
+        var run = $"""
             fedactors.run.rounds = 3
             fedactors.run.seed = 11
             fedactors.server.min-available-clients = 6
             fedactors.server.fraction-fit = 0.5
             fedactors.server.min-fit-clients = 3
+            fedactors.cluster.bulk-channel.enabled = {bulk}
             """;
         var (runtime, _) = LocalCluster.Settings(run);
         var simulated = await Core.Simulation.InProcessSimulation.RunAsync(
@@ -112,20 +116,33 @@ public sealed class ClusterRunTests
         Assert.True(clustered.Succeeded, clustered.FailureReason);
         Assert.Equal(Core.Tests.Support.Records.Comparable(simulated.History), Core.Tests.Support.Records.Comparable(clustered.History));
         Assert.Equal(Core.Tests.Support.TestParameters.Bits(simulated.FinalParameters!), Core.Tests.Support.TestParameters.Bits(clustered.FinalParameters!));
+
+        // and each node's bulk connection opened with the channel on, none with it off
+        if (bulk == "on")
+        {
+            await cluster.WaitForBulkChannelsAsync(cluster.Nodes.Select(n => n.Address), Patience);
+        }
+        else
+        {
+            Assert.Empty(cluster.BulkChannels);
+        }
     }
 
-    [Fact]
-    public async Task AModelOfTheCnnsSize_TravelsInFrameSizedChunks_AndTheRunCompletes()
+    [Theory]
+    [InlineData("on")]
+    [InlineData("off")]
+    public async Task AModelOfTheCnnsSize_TravelsWholeOnTheBulkChannelOrInFrameSizedChunks_AndTheRunCompletes(string bulk)
     {
         // given a model of 1,663,370 parameters (the FedAvg CNN's 6.65 MB, 52 times Akka.Remote's
         // 128,000-byte frame, which stays as it is) and two nodes of one client
         var layout = new Core.Tensors.ParameterLayout([new Core.Tensors.TensorSpec("w", [1_663_370])]);
-        await using var cluster = await LocalCluster.StartAsync(2, """
+        await using var cluster = await LocalCluster.StartAsync(2, $"""
             fedactors.run.rounds = 2
             fedactors.server.min-available-clients = 2
             fedactors.server.fraction-fit = 1.0
             fedactors.server.min-fit-clients = 2
             fedactors.cluster.chunk-size = 64KiB
+            fedactors.cluster.bulk-channel.enabled = {bulk}
             """, initial: Core.Tensors.Parameters.Zeros(layout));
         cluster.AddNode(LocalCluster.Ids(0, 1), layout: layout);
         cluster.AddNode(LocalCluster.Ids(1, 1), layout: layout);
@@ -138,5 +155,13 @@ public sealed class ClusterRunTests
         Assert.All(outcome.History.Where(r => r.Round.Value > 0), r => Assert.Equal(2, r.Answered.Length));
         Assert.Equal(1_663_370, outcome.FinalParameters!.Length);
         Assert.True(outcome.FinalParameters.Values[^1] > 0.01f, $"the last weight is {outcome.FinalParameters.Values[^1]}");
+        if (bulk == "on")
+        {
+            await cluster.WaitForBulkChannelsAsync(cluster.Nodes.Select(n => n.Address), Patience);
+        }
+        else
+        {
+            Assert.Empty(cluster.BulkChannels);
+        }
     }
 }

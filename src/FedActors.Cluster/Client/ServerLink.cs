@@ -50,6 +50,9 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private long _chunksSent;
     private long _chunksAcknowledged;
     private DateTime? _windowFullSince;
+    private BulkConnection? _bulk;
+    private byte[]? _bulkToken;
+    private DateTime _bulkFailedAt = DateTime.MinValue;
 
     public ServerLink(ClusterSettings settings, Address seed, ImmutableArray<ClientId> clients, ParameterLayout layout, TaskCompletionSource<ClientNodeOutcome> outcome)
     {
@@ -68,6 +71,9 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         Akka.Actor.Props.Create(() => new ServerLink(settings, seed, clients, layout, outcome));
 
     /// <inheritdoc />
+    protected override void PostStop() => _bulk?.Close("this node's link stopped");
+
+    /// <inheritdoc />
     protected override void PreStart()
     {
         _clusterClient = Context.ActorOf(ClusterClient.Props(ClusterClientSettings.Create(Context.System)), "cluster-client");
@@ -81,9 +87,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     private void Connecting()
     {
         Receive<SendHello>(_ => SayHello());
-        Receive<NodeWelcome>(_ =>
+        Receive<NodeWelcome>(m =>
         {
             _gateway = Sender;
+            DialBulk(m);
             Timers.Cancel(ConnectTimerKey);
             _log.Info("Welcomed by the server at {Seed}: {Count} clients registering", _seed, _clients.Length);
             Become(Welcomed);
@@ -116,9 +123,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         // The hello goes on, so that a server that restarted (a new gateway at the same address)
         // learns of this node; its welcome sends the clients to register with it.
         Receive<SendHello>(_ => SayHello());
-        Receive<NodeWelcome>(_ =>
+        Receive<NodeWelcome>(m =>
         {
             HeardFromServer();
+            DialBulk(m);
             if (!Sender.Equals(_gateway))
             {
                 _log.Info("The server at {Seed} restarted: its clients register with it again", _seed);
@@ -191,6 +199,117 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         });
         Receive<CheckWindow>(_ => ReopenStalledWindow());
         Receive<ChunksReceived>(m => OnChunksAcknowledged(m.Count));
+        Receive<BulkDialed>(OnBulkDialed);
+        Receive<BulkDialFailed>(m =>
+        {
+            _bulkFailedAt = DateTime.UtcNow;
+            _log.Warning("The server's bulk channel could not be opened: {Reason}. This node's messages go in chunks on the cluster connection instead, which works, slower; the node tries again at a welcome a minute from now. Open the server's bulk port to this machine ('fedactors.cluster.bulk-channel.port' on the server), or turn the channel off ('fedactors.cluster.bulk-channel.enabled')", m.Reason);
+        });
+        Receive<FromBulk>(OnFromBulk);
+        Receive<BulkEnded>(m =>
+        {
+            if (!ReferenceEquals(_bulk, m.Connection))
+            {
+                return;
+            }
+
+            // The server keeps this node's token: the next welcome dials again.
+            _bulk = null;
+            _bulkToken = null;
+            _log.Warning("The bulk connection to the server ended ({Reason}): messages go in chunks on the cluster connection until it is open again", m.Loss.Reason);
+            foreach (var unsent in m.Loss.Unsent.Select(f => f.Origin).OfType<Outgoing>())
+            {
+                Send(unsent.Client, unsent.Message);
+            }
+        });
+    }
+
+    // A welcome that names a bulk port and a token this node has not dialled yet (the first, or a restarted server's).
+    private void DialBulk(NodeWelcome welcome)
+    {
+        if (!_settings.BulkEnabled || welcome.BulkPort == 0 || Sender.Path.Address.Host is not { } host
+            || (_bulkToken is not null && welcome.BulkToken.Span.SequenceEqual(_bulkToken))
+            || DateTime.UtcNow - _bulkFailedAt < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+
+        _bulk?.Close("the server was welcomed again with a new token");
+        _bulk = null;
+        var token = welcome.BulkToken.ToArray();
+        _bulkToken = token;
+        var port = welcome.BulkPort;
+        BulkConnection.DialAsync(host, port, token, _settings.Tls, BulkFrame.MaxPayload(_layout), _settings.ConnectTimeout).PipeTo(
+            Self,
+            success: c => new BulkDialed(c, token),
+            failure: e => new BulkDialFailed($"{host}:{port}: {e.Message}"));
+    }
+
+    private void OnBulkDialed(BulkDialed dialed)
+    {
+        if (_bulkToken is null || !dialed.Token.AsSpan().SequenceEqual(_bulkToken) || _outcome.Task.IsCompleted)
+        {
+            dialed.Connection.Close("superseded before it opened");
+            return;
+        }
+
+        _bulk = dialed.Connection;
+        var self = Self;
+        var system = Context.System;
+        var connection = dialed.Connection;
+        connection.Start(frame => self.Tell(Inbound(system, frame)), loss => self.Tell(new BulkEnded(connection, loss)));
+        _log.Info("Bulk connection to the server open ({Peer}): models and updates go on it whole", connection.Peer);
+    }
+
+    // On the connection's reader thread: what a frame from the server is, read.
+    private static FromBulk Inbound(ActorSystem system, BulkFrame frame)
+    {
+        try
+        {
+            if (frame.Damage is { } damage)
+            {
+                return new FromBulk(null, $"{frame.Describe()} from the server is corrupted: {damage}");
+            }
+
+            switch (frame.Kind)
+            {
+                case BulkKind.Model:
+                    return new FromBulk(new WholeModel(frame.ModelId(), Chunking.AsArray(frame.Payload)), null);
+                case BulkKind.NodeMessage:
+                    var serializer = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerForType(typeof(INodeMessage));
+                    return new FromBulk(serializer.FromBinary(Chunking.AsArray(frame.Payload), frame.NodeManifest()), null);
+                default:
+                    var (client, manifest, _) = frame.MessageHeader();
+                    return new FromBulk(new Outgoing(client, Chunking.Read(system, manifest, Chunking.AsArray(frame.Payload))), null);
+            }
+        }
+        catch (Exception e) when (e is InvalidDataException or SerializationException)
+        {
+            return new FromBulk(null, $"{frame.Describe()} from the server is unreadable: {e.Message}");
+        }
+    }
+
+    private void OnFromBulk(FromBulk arrived)
+    {
+        HeardFromServer();
+        switch (arrived.Message)
+        {
+            case WholeModel model:
+                Deliver(_models.AddWhole(model.Id, model.Bytes));
+                break;
+            case SharedRequest request:
+                Deliver(_models.Request(request));
+                break;
+            case Outgoing { Client: var id, Message: var message } when _local.TryGetValue(id, out var client):
+                client.Tell(message);
+                break;
+            case Outgoing m:
+                _log.Warning("The server sent a message for client {Client}, which this node does not host", m.Client);
+                break;
+            default:
+                _log.Error("A message from the server is lost: {Reason}", arrived.Failure ?? $"{arrived.Message?.GetType().Name} is not expected on the bulk connection");
+                break;
+        }
     }
 
     // The server answers every hello; a silence longer than server-lost-timeout means it is gone
@@ -217,6 +336,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     // the gateway, so that a large update never queues far ahead of this node's other messages.
     private void Send(ClientId client, IFedActorsMessage message)
     {
+        // On the bulk connection whole, unless chunks are still queued: a client's messages never overtake each other.
+        if (_bulk is { } bulk && _outgoing.Count == 0)
+        {
+            var serializer = (ProtocolSerializer)Context.System.Serialization.FindSerializerFor(message);
+            if (bulk.TrySend(BulkFrame.Message(client, serializer.Manifest(message), Guid.NewGuid(), serializer.ToMemory(message)) with { Origin = new Outgoing(client, message) }))
+            {
+                return;
+            }
+        }
+
         foreach (var chunk in Chunking.Split(Context.System, client, message, _settings.ChunkSize))
         {
             _outgoing.Enqueue(chunk);
@@ -333,6 +462,8 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
         _outcome.TrySetResult(outcome);
         Timers.CancelAll();
+        _bulk?.Close("this node's link ended");
+        _bulk = null;
         Become(() =>
         {
             // Nothing left to tell the server: a stop that comes now may go on at once.
@@ -363,6 +494,20 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     {
         public static readonly ExpireTransfers Instance = new();
     }
+
+    /// <summary>A client's message, to the server or from it.</summary>
+    private sealed record Outgoing(ClientId Client, IFedActorsMessage Message);
+
+    private sealed record WholeModel(Guid Id, byte[] Bytes);
+
+    private sealed record BulkDialed(BulkConnection Connection, byte[] Token) : INoSerializationVerificationNeeded;
+
+    private sealed record BulkDialFailed(string Reason) : INoSerializationVerificationNeeded;
+
+    private sealed record BulkEnded(BulkConnection Connection, BulkLoss Loss) : INoSerializationVerificationNeeded;
+
+    /// <summary>A frame from the server, read: a model, a shared request or a client's message; or why it could not be.</summary>
+    private sealed record FromBulk(object? Message, string? Failure) : INoSerializationVerificationNeeded;
 
 
 }

@@ -48,6 +48,12 @@ public sealed record ClusterSettings(
     /// <summary>The other server nodes a client node's ClusterClient also knows (<c>client.seeds</c>), to follow a take-over.</summary>
     public System.Collections.Immutable.ImmutableArray<Akka.Actor.Address> MoreSeeds { get; init; } = [];
 
+    /// <summary>True when the server listens for bulk connections and client nodes dial them (<c>bulk-channel.enabled</c>).</summary>
+    public bool BulkEnabled { get; init; } = true;
+
+    /// <summary>The server's bulk port; 0 for a free one (<c>bulk-channel.port</c>).</summary>
+    public int BulkPort { get; init; }
+
     /// <summary>hocon/reference.cluster.conf, as embedded.</summary>
     public static Config Defaults => DefaultsLazy.Value;
 
@@ -84,6 +90,8 @@ public sealed record ClusterSettings(
         {
             Peers = Addresses(full, C + "server.peers"),
             MoreSeeds = Addresses(full, C + "client.seeds"),
+            BulkEnabled = r.Bool(C + "bulk-channel.enabled"),
+            BulkPort = r.Int(C + "bulk-channel.port", min: 0, max: 65535),
         };
         if (!Akka.Actor.ActorPath.IsValidPathElement(settings.SystemName) || settings.SystemName.Contains('@'))
         {

@@ -35,11 +35,17 @@ public sealed record NodeChallenge(ReadOnlyMemory<byte> Nonce) : INodeMessage;
 /// <param name="Signature">The certificate key's signature of <c>NodeIdentity.SignedBytes</c>.</param>
 public sealed record NodeProof(ReadOnlyMemory<byte> Certificate, ReadOnlyMemory<byte> Nonce, ReadOnlyMemory<byte> Signature);
 
-/// <summary>The server accepts a node: its clients' registrations follow.</summary>
-public sealed record NodeWelcome : INodeMessage
+/// <summary>
+/// The server accepts a node: its clients' registrations follow. When the server has a bulk
+/// channel (<c>Transfers.BulkListener</c>), the welcome names its port on the server's host and a
+/// token, good for this node only, that the node shows when it dials it.
+/// </summary>
+/// <param name="BulkPort">The server's bulk port; 0 for none (model bytes then go in chunks on this connection).</param>
+/// <param name="BulkToken">The node's token for it; empty for none.</param>
+public sealed record NodeWelcome(int BulkPort, ReadOnlyMemory<byte> BulkToken) : INodeMessage
 {
-    /// <summary>The one instance.</summary>
-    public static readonly NodeWelcome Instance = new();
+    /// <summary>A welcome without a bulk channel.</summary>
+    public static readonly NodeWelcome Instance = new(0, ReadOnlyMemory<byte>.Empty);
 }
 
 /// <summary>

@@ -112,7 +112,9 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
                 case NodeChallenge m:
                     WriteBytes(w, m.Nonce.Span);
                     break;
-                case NodeWelcome:
+                case NodeWelcome m:
+                    w.Write(m.BulkPort);
+                    WriteBytes(w, m.BulkToken.Span);
                     break;
                 case NodeRefused m:
                     w.Write(m.Reason);
@@ -211,7 +213,7 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
 
             object message = manifest switch
             {
-                WelcomeManifest => NodeWelcome.Instance,
+                WelcomeManifest => ReadWelcome(r),
                 RunEndedManifest => new RunEnded(r.ReadBoolean(), r.ReadString()),
                 ChallengeManifest => new NodeChallenge(ReadBytes(r, Security.NodeIdentity.NonceLength)),
                 InterruptedManifest => new RunInterrupted(r.ReadString()),
@@ -259,6 +261,18 @@ public sealed class ClusterSerializer : SerializerWithStringManifest
         var layout = r.ReadBoolean() ? ProtocolSerializer.ReadLayout(r) : null;
         var proof = r.ReadBoolean() ? new NodeProof(ReadBytes(r, MaxCertificateBytes), ReadBytes(r, Security.NodeIdentity.NonceLength), ReadBytes(r, MaxSignatureBytes)) : null;
         return Whole(r, new NodeHello(version, link, clients.MoveToImmutable(), layout, proof), nameof(NodeHello), length);
+    }
+
+    private static NodeWelcome ReadWelcome(BinaryReader r)
+    {
+        var port = r.ReadInt32();
+        var token = ReadBytes(r, Transfers.BulkConnection.TokenLength);
+        if (port is < 0 or > 65535)
+        {
+            throw new InvalidDataException($"bulk port is {port}, outside 0..65535");
+        }
+
+        return port == 0 && token.Length == 0 ? NodeWelcome.Instance : new NodeWelcome(port, token);
     }
 
     private static void WriteBytes(BinaryWriter w, ReadOnlySpan<byte> bytes)

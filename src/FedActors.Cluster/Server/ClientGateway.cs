@@ -52,6 +52,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     private readonly Dictionary<IActorRef, IActorRef> _outboxes = [];
     private int _generation;
     private bool _ended;
+    private BulkListener? _bulk;
 
     public ClientGateway(IActorRef coordinator, ParameterLayout layout, ClusterSettings settings, FederationTrust? trust, AuditLog? audit)
     {
@@ -81,6 +82,9 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         Receive<ClusterClients>(_ => { });
         Receive<RemotingLifecycleEvent>(_ => { });
         Receive<ExpireTransfers>(_ => Expire());
+        Receive<BulkOpened>(OnBulkOpened);
+        Receive<BulkArrived>(OnBulkArrived);
+        Receive<BulkEnded>(OnBulkEnded);
         Receive<EndRun>(OnEndRun);
     }
 
@@ -102,6 +106,11 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         ClusterClientReceptionist.Get(Context.System).Underlying.Tell(SubscribeClusterClients.Instance);
         var every = TimeSpan.FromTicks(Math.Max(_settings.TransferTimeout.Ticks / 4, TimeSpan.FromMilliseconds(100).Ticks));
         Timers.StartPeriodicTimer(ExpiryTimerKey, ExpireTransfers.Instance, every);
+        if (_settings.BulkEnabled)
+        {
+            StartBulk();
+        }
+
         if (_trust is null)
         {
             _log.Warning("TLS is off ('fedactors.cluster.tls.enabled'): connections are not encrypted, nodes are not authenticated and no node proves its client ids; any node that reaches this port may claim any free id");
@@ -109,7 +118,134 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
     }
 
     /// <inheritdoc />
-    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+    protected override void PostStop()
+    {
+        Context.System.EventStream.Unsubscribe(Self);
+        _bulk?.Dispose();
+        foreach (var node in _nodes.Values)
+        {
+            node.Bulk?.Close("the server's gateway stopped");
+        }
+    }
+
+    private void StartBulk()
+    {
+        var self = Self;
+        try
+        {
+            _bulk = new BulkListener(_settings.ServerHost, _settings.BulkPort, _settings.Tls, _trust, BulkFrame.MaxPayload(_layout), _log, _audit, (admission, connection) => self.Tell(new BulkOpened(admission, connection)));
+            _log.Info("Bulk channel: listening on {Host}:{Port}", _settings.ServerHost, _bulk.Port);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            _log.Error("Bulk channel: cannot listen on {Host}:{Port} ('fedactors.cluster.bulk-channel.port'): {Reason}. Client nodes send model bytes in chunks on the cluster connection instead, which is slower", _settings.ServerHost, _settings.BulkPort, e.Message);
+        }
+    }
+
+    private NodeWelcome WelcomeOf(ClientNode node) =>
+        _bulk is not null && node.BulkToken is { } token ? new NodeWelcome(_bulk.Port, token) : NodeWelcome.Instance;
+
+    private void OnBulkOpened(BulkOpened opened)
+    {
+        var (admission, connection) = (opened.Admission, opened.Connection);
+        if (!_nodes.TryGetValue(admission.Node, out var entry) || entry.BulkToken is null || !entry.BulkToken.AsSpan().SequenceEqual(admission.Token))
+        {
+            connection.Close($"node {admission.Node} was welcomed again or left since its token was given");
+            return;
+        }
+
+        entry.Bulk?.Close("the node opened another bulk connection");
+        entry.Bulk = connection;
+        var self = Self;
+        var system = Context.System;
+        var node = admission.Node;
+        connection.Start(frame => self.Tell(Arrival(system, node, frame)), loss => self.Tell(new BulkEnded(node, connection, loss)));
+        OutboxOf(node)?.Tell(new UseBulk(connection));
+        _log.Info("Node {Node} opened its bulk connection from {Peer}", node, connection.Peer);
+        Context.System.EventStream.Publish(new NodeBulkChannel(node, Open: true, $"from {connection.Peer}"));
+    }
+
+    // On the connection's reader thread: the message is read there, and the gateway only checks who sent it.
+    private static BulkArrived Arrival(ActorSystem system, Address node, BulkFrame frame)
+    {
+        if (frame.Kind != BulkKind.Message)
+        {
+            return new BulkArrived(node, null, null, $"node {node} sent {frame.Describe()}, where a node sends only its clients' messages");
+        }
+
+        try
+        {
+            var (client, manifest, _) = frame.MessageHeader();
+            if (frame.Damage is { } damage)
+            {
+                return new BulkArrived(node, client, null, $"{frame.Describe()} is corrupted: {damage}");
+            }
+
+            return new BulkArrived(node, client, Chunking.Read(system, manifest, Chunking.AsArray(frame.Payload)), null);
+        }
+        catch (Exception e) when (e is InvalidDataException or SerializationException)
+        {
+            return new BulkArrived(node, null, null, $"{frame.Describe()} from node {node} is unreadable: {e.Message}");
+        }
+    }
+
+    private void OnBulkArrived(BulkArrived arrived)
+    {
+        if (arrived.Client is not { } id || !_owners.TryGetValue(id, out var owner) || !_nodes[owner].Clients.TryGetValue(id, out var client))
+        {
+            _log.Warning("Bulk channel: ignoring {What}", arrived.Failure ?? $"a message in the name of client {arrived.Client}, which no welcomed node hosts");
+            return;
+        }
+
+        if (!owner.Equals(arrived.Node))
+        {
+            // The connection is the node's own (its token, and its certificate with TLS on): it speaks for its clients only.
+            _log.Warning("Ignoring a bulk message in the name of client {Client} from node {From}: node {Owner} hosts it", id, arrived.Node, owner);
+            return;
+        }
+
+        Back(owner, "it sent a message");
+        if (arrived.Message is { } message)
+        {
+            client.Tell(new Delivered(message));
+        }
+        else
+        {
+            Broken(client, owner, id, Guid.Empty, arrived.Failure ?? "unreadable");
+        }
+    }
+
+    private void OnBulkEnded(BulkEnded ended)
+    {
+        if (!_nodes.TryGetValue(ended.Node, out var entry) || !ReferenceEquals(entry.Bulk, ended.Connection))
+        {
+            return;
+        }
+
+        entry.Bulk = null;
+        if (!_ended)
+        {
+            _log.Warning("Node {Node}'s bulk connection ended ({Reason}): its messages go in chunks on the cluster connection until it dials again", ended.Node, ended.Loss.Reason);
+        }
+
+        OutboxOf(ended.Node)?.Tell(new BulkLost(ended.Connection, ended.Loss.Unsent));
+        Context.System.EventStream.Publish(new NodeBulkChannel(ended.Node, Open: false, ended.Loss.Reason));
+        if (ended.Loss.Cut is { Kind: BulkKind.Message } cut)
+        {
+            try
+            {
+                var id = cut.MessageHeader().Client;
+                if (entry.Clients.TryGetValue(id, out var client))
+                {
+                    Broken(client, ended.Node, id, Guid.Empty, $"its message was cut off when the bulk connection ended: {ended.Loss.Reason}");
+                }
+            }
+            catch (InvalidDataException)
+            {
+                // A header that does not read names no client of the node's.
+            }
+        }
+    }
 
     private void OnHello(NodeHello hello)
     {
@@ -131,7 +267,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         {
             // A repeated hello (a node says hello every hello-retry): it is here, and welcome.
             Back(node, "it said hello");
-            hello.Link.Tell(NodeWelcome.Instance);
+            hello.Link.Tell(WelcomeOf(known));
             return;
         }
 
@@ -216,10 +352,11 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         _nodes[node] = entry;
+        entry.BulkToken = _bulk?.Admit(node, thumbprint);
 
         // The coordinator may still count the address unreachable from an earlier life of the node.
         _coordinator.Tell(new NodeReachable(node));
-        hello.Link.Tell(NodeWelcome.Instance);
+        hello.Link.Tell(WelcomeOf(entry));
         _log.Info("Node {Node} joined with {Count} clients ({Clients}){Identity}", node, hello.Clients.Length, string.Join(", ", hello.Clients), certificate is null ? string.Empty : $", proved by {certificate.Subject}");
         _audit?.Write("join", node.ToString(), certificate, hello.Clients, accepted: true, certificate is null ? "welcomed (identity proofs off)" : "welcomed: identity proved");
     }
@@ -234,6 +371,7 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
             _log.Warning("Node {Node} left: its clients {Clients} leave the run", node, string.Join(", ", entry.Clients.Keys));
             Retire(entry);
             _nodes.Remove(node);
+            _bulk?.Revoke(node);
         }
 
         leaving.Link.Tell(NodeLeft.Instance);
@@ -272,6 +410,8 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         }
 
         node.Clients.Clear();
+        node.Bulk?.Close("the node left or was replaced");
+        node.Bulk = null;
         if (_outboxes.Remove(node.Link, out var outbox))
         {
             Context.Stop(outbox);
@@ -429,7 +569,20 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
         public bool Lost { get; set; }
 
         public int Unacknowledged { get; set; }
+
+        /// <summary>The token of its bulk connection; null without a bulk channel.</summary>
+        public byte[]? BulkToken { get; set; }
+
+        /// <summary>Its open bulk connection, if any.</summary>
+        public BulkConnection? Bulk { get; set; }
     }
+
+    private sealed record BulkOpened(BulkAdmission Admission, BulkConnection Connection) : INoSerializationVerificationNeeded;
+
+    /// <summary>A node's message off its bulk connection, read (<paramref name="Message"/>) or not (<paramref name="Failure"/>).</summary>
+    private sealed record BulkArrived(Address Node, ClientId? Client, IFedActorsMessage? Message, string? Failure) : INoSerializationVerificationNeeded;
+
+    private sealed record BulkEnded(Address Node, BulkConnection Connection, BulkLoss Loss) : INoSerializationVerificationNeeded;
 
     private sealed record ExpireTransfers : INoSerializationVerificationNeeded
     {

@@ -65,6 +65,22 @@ internal sealed class ModelCache
         return entry.Broken is not null || entry.Whole is not null ? [] : Take(entry, chunk, now, of);
     }
 
+    /// <summary>Takes a whole model, checked on the way (a bulk frame's CRC-32): kept as it came, without a copy.</summary>
+    /// <returns>The requests it completed, and those of an older model it let go.</returns>
+    public IReadOnlyList<ResolvedRequest> AddWhole(Guid model, byte[] bytes)
+    {
+        var entry = _models.Find(m => m.Id == model);
+        var waiting = entry?.Waiting ?? [];
+        if (entry is not null)
+        {
+            _models.Remove(entry);
+        }
+
+        entry = new Entry(model, 1, []) { Whole = bytes };
+        _models.Add(entry);
+        return [.. Evict(), .. waiting.Select(r => Resolve(r, bytes))];
+    }
+
     /// <summary>Takes a request that names a model.</summary>
     /// <returns>The request's payload or failure, or nothing while its model is still arriving.</returns>
     public IReadOnlyList<ResolvedRequest> Request(SharedRequest request)

@@ -20,6 +20,14 @@ namespace FedActors.Cluster.Transfers;
 /// heartbeats both sides watch, never has more than a few megabytes of model queued on it.
 /// </para>
 /// <para>
+/// When the node has a bulk connection (<see cref="UseBulk"/>), each message goes on it whole
+/// instead: the model once as one <see cref="BulkKind.Model"/> frame, then the requests, in the
+/// same order as on the chunked path; nothing there needs pacing, since no heartbeat shares
+/// that connection. Only when nothing is queued for the chunked path, so that a node's messages
+/// never overtake each other. When the bulk connection ends, the requests that never left go
+/// again in chunks, and the models with them.
+/// </para>
+/// <para>
 /// The outbox remembers the last <see cref="ModelCache.Capacity"/> models it sent, as many as the
 /// node keeps, in the same order, so it never names a model the node has let go. It forgets them
 /// when the node's connection drops or comes back (chunks may have been lost on the way) and when
@@ -46,6 +54,7 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
     private long _sent;
     private long _acknowledged;
     private DateTime? _windowFullSince;
+    private BulkConnection? _bulk;
 
     public NodeOutbox(IActorRef link, int chunkSize, SharedModels models, int window, TimeSpan stall)
     {
@@ -73,6 +82,22 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
             }
         });
         Receive<ForgetModel>(m => _sentModels.Remove(m.Model));
+        Receive<UseBulk>(m => _bulk = m.Connection);
+        Receive<BulkLost>(m =>
+        {
+            if (!ReferenceEquals(_bulk, m.Connection))
+            {
+                return;
+            }
+
+            // Models cut off or queued with it may never have arrived.
+            _bulk = null;
+            _sentModels.Clear();
+            foreach (var unsent in m.Unsent.Select(f => f.Origin).OfType<OutboundRequest>())
+            {
+                Enqueue(unsent.Client, unsent.Message);
+            }
+        });
         Receive<NodeConnectionChanged>(_ =>
         {
             // What was in flight may be lost, and its acknowledgements with it.
@@ -100,18 +125,18 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
 
     private void Enqueue(ClientId client, IFedActorsMessage message)
     {
+        if (_bulk is { } bulk && _queue.Count == 0 && SendBulk(bulk, new OutboundRequest(client, message)))
+        {
+            return;
+        }
+
         if (ProtocolSerializer.TrySplitAroundGlobal(message, out var global, out var before, out var after)
             && before.Length + after.Length <= _chunkSize)
         {
             var model = _models.Of(global);
             if (!_sentModels.Contains(model.Id))
             {
-                _sentModels.Add(model.Id);
-                if (_sentModels.Count > ModelCache.Capacity)
-                {
-                    _sentModels.RemoveAt(0);
-                }
-
+                Remember(model.Id);
                 var pieces = model.Pieces;
                 for (var i = 0; i < pieces.Count; i++)
                 {
@@ -120,10 +145,7 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
             }
 
             var manifest = ((SerializerWithStringManifest)Context.System.Serialization.FindSerializerFor(message)).Manifest(message);
-            var crc = new Crc32();
-            crc.Append(before);
-            crc.Append(after);
-            _queue.Enqueue(new SharedRequest(Guid.NewGuid(), client, manifest, model.Id, crc.GetCurrentHashAsUInt32(), before, after));
+            _queue.Enqueue(Shared(client, manifest, model.Id, before, after));
         }
         else
         {
@@ -136,6 +158,50 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
         }
 
         Pump();
+    }
+
+    // False when the connection has ended: the message goes in chunks.
+    private bool SendBulk(BulkConnection bulk, OutboundRequest request)
+    {
+        var serializer = (ProtocolSerializer)Context.System.Serialization.FindSerializerFor(request.Message);
+        var manifest = serializer.Manifest(request.Message);
+        if (!ProtocolSerializer.TrySplitAroundGlobal(request.Message, out var global, out var before, out var after))
+        {
+            return bulk.TrySend(BulkFrame.Message(request.Client, manifest, Guid.NewGuid(), serializer.ToMemory(request.Message)) with { Origin = request });
+        }
+
+        var model = _models.Of(global);
+        if (!_sentModels.Contains(model.Id))
+        {
+            if (!bulk.TrySend(BulkFrame.Model(model.Id, model.Bytes)))
+            {
+                return false;
+            }
+
+            Remember(model.Id);
+        }
+
+        var shared = Shared(request.Client, manifest, model.Id, before, after);
+        var cluster = (SerializerWithStringManifest)Context.System.Serialization.FindSerializerFor(shared);
+        return bulk.TrySend(BulkFrame.NodeMessage(cluster.Manifest(shared), cluster.ToBinary(shared)) with { Origin = request });
+    }
+
+    // A request that names the model: its own bytes on either side of it, under one CRC-32.
+    private static SharedRequest Shared(ClientId client, string manifest, Guid model, byte[] before, byte[] after)
+    {
+        var crc = new Crc32();
+        crc.Append(before);
+        crc.Append(after);
+        return new SharedRequest(Guid.NewGuid(), client, manifest, model, crc.GetCurrentHashAsUInt32(), before, after);
+    }
+
+    private void Remember(Guid model)
+    {
+        _sentModels.Add(model);
+        if (_sentModels.Count > ModelCache.Capacity)
+        {
+            _sentModels.RemoveAt(0);
+        }
     }
 
     private void Pump()
@@ -152,6 +218,12 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
 
 /// <summary>A request of the coordinator's for <paramref name="Client"/> on the outbox's node.</summary>
 internal sealed record OutboundRequest(ClientId Client, IFedActorsMessage Message) : INoSerializationVerificationNeeded;
+
+/// <summary>From now on, send on the node's bulk connection <paramref name="Connection"/>.</summary>
+internal sealed record UseBulk(BulkConnection Connection) : INoSerializationVerificationNeeded;
+
+/// <summary>The node's bulk connection <paramref name="Connection"/> ended; <paramref name="Unsent"/> never left whole.</summary>
+internal sealed record BulkLost(BulkConnection Connection, IReadOnlyList<BulkFrame> Unsent) : INoSerializationVerificationNeeded;
 
 /// <summary>The node could not use model <paramref name="Model"/>: send it again when next needed.</summary>
 internal sealed record ForgetModel(Guid Model) : INoSerializationVerificationNeeded;

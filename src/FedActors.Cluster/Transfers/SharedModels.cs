@@ -35,16 +35,20 @@ internal sealed class SharedModels(int chunkSize)
     private EncodedModel Encode(Parameters global)
     {
         Encodings++;
-        var pieces = Chunking.Pieces(Core.Serialization.ProtocolSerializer.EncodeParameters(global), chunkSize).ToList();
-        return new EncodedModel(Guid.NewGuid(), pieces);
+        var bytes = Core.Serialization.ProtocolSerializer.EncodeParameters(global);
+        return new EncodedModel(Guid.NewGuid(), new Lazy<IReadOnlyList<(ReadOnlyMemory<byte>, uint)>>(() => Chunking.Pieces(bytes, chunkSize).ToList()), bytes);
     }
 }
 
-/// <summary>A global model encoded once: its id and its checksummed pieces.</summary>
+/// <summary>A global model encoded once: its id, its checksummed pieces and the whole encoding they slice.</summary>
 /// <param name="Id">The id nodes keep it by.</param>
-/// <param name="Pieces">Slices of one encoding, each with its CRC-32.</param>
-internal sealed record EncodedModel(Guid Id, IReadOnlyList<(ReadOnlyMemory<byte> Data, uint Checksum)> Pieces)
+/// <param name="Cut">Slices of <paramref name="Bytes"/>, each with its CRC-32, for the chunked path: cut the first time a node needs them (never, when every node has a bulk connection).</param>
+/// <param name="Bytes">The whole encoding, for the bulk channel.</param>
+internal sealed record EncodedModel(Guid Id, Lazy<IReadOnlyList<(ReadOnlyMemory<byte> Data, uint Checksum)>> Cut, ReadOnlyMemory<byte> Bytes)
 {
+    /// <summary>Slices of the encoding, each with its CRC-32, for the chunked path.</summary>
+    public IReadOnlyList<(ReadOnlyMemory<byte> Data, uint Checksum)> Pieces => Cut.Value;
+
     /// <summary>The encoding's length in bytes.</summary>
-    public long Length => Pieces.Sum(p => (long)p.Data.Length);
+    public long Length => Bytes.Length;
 }

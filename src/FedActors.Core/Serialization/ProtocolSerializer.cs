@@ -34,7 +34,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     /// saying so, instead of misreading the bytes; bump it with every change of the layout
     /// (the cluster layer's messages included: a node announces it in its hello).
     /// </summary>
-    public const byte WireVersion = 3;
+    public const byte WireVersion = 4;
 
     // Generous bounds that still stop a corrupt length from allocating gigabytes.
     private const int MaxTensors = 1 << 16;
@@ -70,8 +70,18 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
+        var bytes = ToMemory(obj);
+        return System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var whole) && whole.Count == whole.Array!.Length ? whole.Array : bytes.ToArray();
+    }
+
+    /// <summary>
+    /// <see cref="ToBinary"/>'s bytes without the copy to an exactly sized array: for a layer that
+    /// writes them to a stream (the cluster's bulk channel), that copy of a model is wasted.
+    /// </summary>
+    public ReadOnlyMemory<byte> ToMemory(object obj)
+    {
         using var stream = new MemoryStream(EstimateSize(obj));
-        using (var w = new BinaryWriter(stream))
+        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             w.Write(WireVersion);
             switch (obj)
@@ -124,7 +134,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             }
         }
 
-        return stream.ToArray();
+        return new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
     /// <inheritdoc />
@@ -204,13 +214,18 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     /// <summary>Parameters as they appear inside a payload: names and shapes, then the raw float32 values.</summary>
     public static byte[] EncodeParameters(Parameters parameters)
     {
-        using var stream = new MemoryStream((parameters.Length * sizeof(float)) + 1024);
-        using (var w = new BinaryWriter(stream))
+        // Sized exactly and left unzeroed: a model is encoded once a round, and every pass over it counts.
+        using var head = new MemoryStream();
+        using (var w = new BinaryWriter(head, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            WriteParameters(w, parameters);
+            WriteLayout(w, parameters.Layout);
         }
 
-        return stream.ToArray();
+        var values = MemoryMarshal.AsBytes(parameters.Values);
+        var bytes = GC.AllocateUninitializedArray<byte>((int)head.Length + values.Length);
+        head.GetBuffer().AsSpan(0, (int)head.Length).CopyTo(bytes);
+        values.CopyTo(bytes.AsSpan((int)head.Length));
+        return bytes;
     }
 
     private static byte[] Encode(Action<BinaryWriter> write, bool versioned)

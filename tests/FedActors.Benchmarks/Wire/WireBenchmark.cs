@@ -40,38 +40,46 @@ public static class WireBenchmark
         output.WriteLine("chunk_bytes  path                                        median_ms   min_ms   max_ms  x_tcp   MB/s");
         foreach (var chunkSize in options.ChunkSizes)
         {
-            await using var pair = await WirePair.StartAsync(layout, chunkSize).ConfigureAwait(false);
+            // Both paths side by side: the bulk channel (the default) and chunks on the cluster connection.
+            await using var bulk = await WirePair.StartAsync(layout, chunkSize).ConfigureAwait(false);
+            await using var pair = await WirePair.StartAsync(layout, chunkSize, "fedactors.cluster.bulk-channel.enabled = off").ConfigureAwait(false);
             bytes ??= ((SerializerWithStringManifest)pair.Node.Serialization.FindSerializerFor(reply)).ToBinary(reply);
-            List<TimeSpan> tcpTimes = [], upTimes = [], downTimes = [], unpacedTimes = [], pings = [], unpacedPings = [];
+            List<TimeSpan> tcpTimes = [], bulkUpTimes = [], bulkDownTimes = [], upTimes = [], downTimes = [], unpacedTimes = [], bulkPings = [], pings = [], unpacedPings = [];
             for (var i = 0; i < WarmUp + options.Repeats; i++)
             {
-                // Side by side: each repeat runs the three paths in turn.
+                // Side by side: each repeat runs every path in turn, each download with a new
+                // instance of the model, so that its encoding is part of every download, as in a round.
                 var t = await tcp.SendAsync(bytes).ConfigureAwait(false);
+                var bulkUp = await bulk.UploadAsync(reply).ConfigureAwait(false);
+                var bulkDown = await bulk.DownloadAsync(Request(layout, values, i)).ConfigureAwait(false);
                 var up = await pair.UploadAsync(reply).ConfigureAwait(false);
-
-                // A new instance of the model each time, so that its encoding is part of every download, as in a round.
-                var request = new FitRequest(new RoundNumber(1), 1, Parameters.Wrap(layout, values), new FitConfig(1, 32, 0.01f, 0, 0, ImmutableSortedDictionary<string, double>.Empty), i, ImmutableSortedDictionary<string, Parameters>.Empty, TimeSpan.FromMinutes(1));
-                var down = await pair.DownloadAsync(request).ConfigureAwait(false);
-                var unpaced = await pair.DownloadAsync(request with { Global = Parameters.Wrap(layout, values) }, window: int.MaxValue).ConfigureAwait(false);
+                var down = await pair.DownloadAsync(Request(layout, values, i)).ConfigureAwait(false);
+                var unpaced = await pair.DownloadAsync(Request(layout, values, i), window: int.MaxValue).ConfigureAwait(false);
                 if (i >= WarmUp)
                 {
                     tcpTimes.Add(t);
+                    bulkUpTimes.Add(bulkUp);
+                    bulkDownTimes.Add(bulkDown.Elapsed);
                     upTimes.Add(up);
                     downTimes.Add(down.Elapsed);
                     unpacedTimes.Add(unpaced.Elapsed);
+                    bulkPings.AddRange(bulkDown.Pings);
                     pings.AddRange(down.Pings);
                     unpacedPings.AddRange(unpaced.Pings);
                 }
             }
 
             var baseline = Median(tcpTimes);
+            var size = chunkSize.ToString(CultureInfo.InvariantCulture);
             Line(output, "-", "tcp socket (same bytes)", tcpTimes, baseline, bytes.Length);
-            Line(output, chunkSize.ToString(CultureInfo.InvariantCulture), "upload: node -> server (ClusterClient)", upTimes, baseline, bytes.Length);
-            Line(output, chunkSize.ToString(CultureInfo.InvariantCulture), "download: server -> node (model once, paced)", downTimes, baseline, bytes.Length);
-            Line(output, chunkSize.ToString(CultureInfo.InvariantCulture), "download, unpaced (all chunks at once)", unpacedTimes, baseline, bytes.Length);
+            Line(output, "-", "upload: node -> server (bulk channel)", bulkUpTimes, baseline, bytes.Length);
+            Line(output, "-", "download: server -> node (bulk channel)", bulkDownTimes, baseline, bytes.Length);
+            Line(output, size, "upload: chunks via ClusterClient", upTimes, baseline, bytes.Length);
+            Line(output, size, "download: chunks (model once, paced)", downTimes, baseline, bytes.Length);
+            Line(output, size, "download: chunks, unpaced", unpacedTimes, baseline, bytes.Length);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"             a small message on the same connection during the download: paced median {Median(pings).TotalMilliseconds:F1} ms, max {pings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({pings.Count}); unpaced median {Median(unpacedPings).TotalMilliseconds:F1} ms, max {unpacedPings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({unpacedPings.Count})"));
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"             unreachable events while measuring: {pair.Unreachable}"));
+                $"             a small message on the cluster connection during the download: bulk median {Median(bulkPings).TotalMilliseconds:F1} ms, max {bulkPings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({bulkPings.Count}); chunks paced median {Median(pings).TotalMilliseconds:F1} ms, max {pings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({pings.Count}); unpaced median {Median(unpacedPings).TotalMilliseconds:F1} ms, max {unpacedPings.DefaultIfEmpty().Max().TotalMilliseconds:F1} ms ({unpacedPings.Count})"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"             unreachable events while measuring: {bulk.Unreachable + pair.Unreachable}"));
         }
 
         Breakdown(options, reply, bytes!.Length, output);
@@ -143,6 +151,9 @@ public static class WireBenchmark
             system.Terminate().Wait();
         }
     }
+
+    private static FitRequest Request(ParameterLayout layout, float[] values, int seed) =>
+        new(new RoundNumber(1), 1, Parameters.Wrap(layout, values), new FitConfig(1, 32, 0.01f, 0, 0, ImmutableSortedDictionary<string, double>.Empty), seed, ImmutableSortedDictionary<string, Parameters>.Empty, TimeSpan.FromMinutes(1));
 
     private static void Line(TextWriter output, string chunk, string path, List<TimeSpan> times, TimeSpan baseline, int bytes)
     {

@@ -12,12 +12,16 @@ public sealed record WireOptions(int Parameters, int Repeats, IReadOnlyList<int>
         wire: one model-sized message between two actor systems on loopback, through FedActors'
         real cluster path, against the same bytes over a plain TCP socket, side by side, each
         repeated, with medians and the ratio to TCP:
-          upload    a FitResult from a client node to the server: ServerLink's chunks through
+          tcp       the upload's serialized bytes written to a TCP socket and read on the other end;
+          upload    a FitResult from a client node to the server, from the client's reply to the
+                    coordinator's mailbox: on the bulk channel (the default: encoded, one frame,
+                    read and decoded), then with the channel off, as ServerLink's chunks through
                     ClusterClient and the receptionist to the gateway, reassembled and read;
-          download  a FitRequest from the server to a client node: the node's outbox sends the
-                    model's chunks (paced) and a request that names it, rebuilt and read there;
-          tcp       the upload's serialized bytes written to a TCP socket and read on the other end.
-        Then where the time goes: each CPU stage of the upload alone, on one thread.
+          download  a FitRequest from the server to a client node, from the coordinator's send to
+                    the client's mailbox: the node's outbox sends the model once and a request that
+                    names it (bulk: two frames; chunks: the model's chunks, paced), rebuilt and
+                    read there.
+        Then where the chunked upload's time goes: each CPU stage alone, on one thread.
 
         options:
           --parameters P      update size (default 1663370: the FedAvg CNN, 6.65 MB)

@@ -82,6 +82,9 @@ internal sealed class WirePair : IAsyncDisposable
         var gateway = await made.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         ClusterClientReceptionist.Get(server).RegisterService(gateway);
 
+        // With the bulk channel on, the pair is ready once the node's bulk connection is open.
+        var bulkOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        server.EventStream.Subscribe(server.ActorOf(Props.Create(() => new BulkWatcher(bulkOpen))), typeof(Cluster.Transfers.NodeBulkChannel));
         var nodeSettings = settings with { Seed = member.SelfAddress.ToString() };
         var node = ActorSystem.Create(settings.SystemName, NodeConfig.Client(nodeSettings, member.SelfAddress, config));
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -89,6 +92,10 @@ internal sealed class WirePair : IAsyncDisposable
         var client = node.ActorOf(Props.Create(() => new BenchClient(link, ends)), "client");
         node.ActorOf(Props.Create(() => new Pinged(ends)), "pinged");
         var standIn = await ends.Registered.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        if (settings.BulkEnabled)
+        {
+            await bulkOpen.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
+        }
 
         // The node's actors as the server sees them: over the connection the node opened.
         var nodeAddress = ((ExtendedActorSystem)node).Provider.DefaultAddress;
@@ -207,6 +214,17 @@ internal sealed class WirePair : IAsyncDisposable
                 Context.ActorOf(Props.Create(() => new Nest(rest, leaf, made)), below[0]);
             }
         }
+    }
+
+    private sealed class BulkWatcher : ReceiveActor
+    {
+        public BulkWatcher(TaskCompletionSource open) => Receive<Cluster.Transfers.NodeBulkChannel>(m =>
+        {
+            if (m.Open)
+            {
+                open.TrySetResult();
+            }
+        });
     }
 
     private sealed class Pinged : ReceiveActor

@@ -40,12 +40,31 @@ internal sealed class LocalCluster : IAsyncDisposable
         """;
 
     private readonly List<ClientNodeHandle> _nodes = [];
+    private readonly SemaphoreSlim _bulkSignal = new(0);
     private readonly string _overrides;
 
     private LocalCluster(ServerNodeHandle server, string overrides)
     {
         Server = server;
         _overrides = overrides;
+        var events = BulkChannels;
+        var signal = _bulkSignal;
+        var watcher = server.System.ActorOf(Akka.Actor.Props.Create(() => new BulkChannelWatcher(events, signal)));
+        server.System.EventStream.Subscribe(watcher, typeof(Transfers.NodeBulkChannel));
+    }
+
+    /// <summary>Every bulk connection the server saw open or end, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<Transfers.NodeBulkChannel> BulkChannels { get; } = new();
+
+    /// <summary>Waits until the server has seen a bulk connection of each of <paramref name="nodes"/> open.</summary>
+    public async Task WaitForBulkChannelsAsync(IEnumerable<Akka.Actor.Address> nodes, TimeSpan patience)
+    {
+        var wanted = nodes.ToHashSet();
+        using var deadline = new CancellationTokenSource(patience);
+        while (!wanted.IsSubsetOf(BulkChannels.Where(e => e.Open).Select(e => e.Node)))
+        {
+            await _bulkSignal.WaitAsync(deadline.Token);
+        }
     }
 
     public ServerNodeHandle Server { get; }
@@ -143,4 +162,15 @@ internal sealed class LocalCluster : IAsyncDisposable
 
         await Server.DisposeAsync();
     }
+}
+
+/// <summary>Notes the server's bulk-channel events for a test.</summary>
+internal sealed class BulkChannelWatcher : Akka.Actor.ReceiveActor
+{
+    public BulkChannelWatcher(System.Collections.Concurrent.ConcurrentQueue<Transfers.NodeBulkChannel> events, SemaphoreSlim signal) =>
+        Receive<Transfers.NodeBulkChannel>(e =>
+        {
+            events.Enqueue(e);
+            signal.Release();
+        });
 }
