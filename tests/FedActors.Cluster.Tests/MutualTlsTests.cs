@@ -106,14 +106,19 @@ public sealed class MutualTlsTests : IDisposable
         var (_, goodPfx) = _federation.Node("good.pfx", LocalCluster.Ids(0, 2));
         cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: _federation.Tls(goodPfx));
 
-        // then the revoked one never got through, the other completes the run, and the audit log names the hit
-        // (With TLS 1.3 the node's side of the handshake may complete before the server checks its
-        // certificate, so the node may only see the server never answering: either way it says TLS may be why.)
+        // then the revoked one never got through, the other completes the run, and the audit log names the
+        // certificate and the deny list's entry that revoked it. (With TLS 1.3 the node's side of the handshake
+        // may complete before the server checks its certificate, so the node may only see the server never
+        // answering: either way it names the server and says the server may have refused its certificate.)
         Assert.False(refused.Succeeded);
-        Assert.Contains("TLS", refused.Detail);
+        Assert.Contains($"the server at {cluster.Server.Address}", refused.Detail);
+        Assert.Contains("refused this node's certificate", refused.Detail);
         var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
         Assert.True(outcome.Succeeded, outcome.FailureReason);
-        Assert.Contains(await AuditAsync(), l => l.Event == "revoked" && l.Decision == "refused" && l.Thumbprint == TestFederation.Thumbprint(revokedCertificate));
+        var thumbprint = TestFederation.Thumbprint(revokedCertificate);
+        var hit = Assert.Single(await AuditAsync(), l => l.Event == "revoked");
+        Assert.Equal(("refused", revokedCertificate.Subject, thumbprint), (hit.Decision, hit.Subject, hit.Thumbprint));
+        Assert.Contains($"certificate {revokedCertificate.Subject} is revoked (deny list: thumbprint {thumbprint})", hit.Reason, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -180,9 +185,10 @@ public sealed class MutualTlsTests : IDisposable
         var node = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: _federation.Tls(pfx) + "\n" + ShortConnect);
         var outcome = await node.Outcome.WaitAsync(Patience);
 
-        // then the node refuses the server in the TLS handshake, and says so
+        // then the node refuses the server in the TLS handshake, and says which certificate it refused and why
         Assert.False(outcome.Succeeded);
-        Assert.Contains("TLS handshake with the server", outcome.Detail);
+        Assert.Contains($"the TLS handshake with the server at {cluster.Server.Address} failed", outcome.Detail);
+        Assert.Contains("this node refused the server's certificate: its certificate CN=fedactors client node client-0 does not name the host this node dials", outcome.Detail);
     }
 
     [Fact]
