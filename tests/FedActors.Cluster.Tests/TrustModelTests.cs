@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Reflection;
 using Akka.Actor;
 using Akka.Configuration;
@@ -10,7 +11,9 @@ namespace FedActors.Cluster.Tests;
 /// <summary>
 /// A node outside the membership, with Akka.Cluster loaded and the server's address, tries what a
 /// member could do: join, down or make the server leave, and talk to the coordinator past the
-/// gateway. The server stays up, alone in its cluster, and the run completes without it.
+/// gateway. Each attempt reaches the server and is dropped by its gate, which logs it (so the test
+/// cannot pass by the intruder never connecting); the server stays up, alone in its cluster, and the
+/// run completes without it.
 /// </summary>
 [Trait("Category", "Cluster")]
 public sealed class TrustModelTests
@@ -28,6 +31,18 @@ public sealed class TrustModelTests
             fedactors.server.min-fit-clients = 4
             """);
         var server = cluster.Server.Address;
+        var daemonPath = $"{server}/system/cluster/core/daemon";
+        var coordinatorPath = $"{server}/user/coordinator";
+
+        // (the server's gate logs each frame it drops: these are the refusals each attempt must meet)
+        var refusals = new[]
+        {
+            $"a message for {daemonPath}: a client node may only talk to the receptionist",
+            $"a message for {coordinatorPath}: a client node may only talk to the receptionist",
+            "an actor selection of a message that is not the ClusterClient's",
+        };
+        var (dropped, allMet) = (new ConcurrentQueue<string>(), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        cluster.Server.System.EventStream.Subscribe(cluster.Server.System.ActorOf(Props.Create(() => new GateRefusals(refusals, dropped, allMet))), typeof(Akka.Event.Warning));
         var intruder = ActorSystem.Create("fedactors", FedActorsConfig.Load(ConfigurationFactory.ParseString("""
             akka.actor.provider = cluster
             akka.remote.dot-netty.tcp { hostname = "127.0.0.1", port = 0 }
@@ -38,7 +53,6 @@ public sealed class TrustModelTests
             // when it asks to join, sends Down and Leave for the server to the server's cluster daemon (by
             // selection and by path), and registers a client straight with the coordinator
             Akka.Cluster.Cluster.Get(intruder).Join(server);
-            var daemonPath = $"{server}/system/cluster/core/daemon";
             var daemon = ((ExtendedActorSystem)intruder).Provider.ResolveActorRef(daemonPath);
             foreach (var action in new[] { UserAction("Down", server), UserAction("Leave", server) })
             {
@@ -46,15 +60,19 @@ public sealed class TrustModelTests
                 daemon.Tell(action);
             }
 
-            var coordinator = ((ExtendedActorSystem)intruder).Provider.ResolveActorRef($"{server}/user/coordinator");
+            var coordinator = ((ExtendedActorSystem)intruder).Provider.ResolveActorRef(coordinatorPath);
             coordinator.Tell(new RegisterClient(new ClientId("intruder")));
+
+            // then each attempt reached the server, and its gate dropped it
+            await Record.ExceptionAsync(() => allMet.Task.WaitAsync(Patience));
+            Assert.All(refusals, r => Assert.Contains(dropped, l => l.Contains(r, StringComparison.Ordinal)));
 
             // and the real client nodes come and the run goes
             cluster.AddNode(LocalCluster.Ids(0, 2));
             cluster.AddNode(LocalCluster.Ids(2, 2));
             var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
 
-            // then the run completed with only the real clients, and the server is still up, alone in its cluster
+            // and the run completed with only the real clients, and the server is still up, alone in its cluster
             Assert.True(outcome.Succeeded, outcome.FailureReason);
             Assert.All(outcome.History, r => Assert.Equal(4, r.Registered));
             var members = Akka.Cluster.Cluster.Get(cluster.Server.System).State.Members;
@@ -66,6 +84,22 @@ public sealed class TrustModelTests
         finally
         {
             await intruder.Terminate();
+        }
+    }
+
+    // The server gate's drop lines, in order; met once each expected refusal is among them.
+    private sealed class GateRefusals : ReceiveActor
+    {
+        public GateRefusals(IReadOnlyList<string> expected, ConcurrentQueue<string> lines, TaskCompletionSource met)
+        {
+            Receive<Akka.Event.Warning>(w => w.LogSource.StartsWith("fedactors.inbound-gate", StringComparison.Ordinal), w =>
+            {
+                lines.Enqueue(w.ToString());
+                if (expected.All(e => lines.Any(l => l.Contains(e, StringComparison.Ordinal))))
+                {
+                    met.TrySetResult();
+                }
+            });
         }
     }
 

@@ -13,7 +13,8 @@ namespace FedActors.Cli.Commands;
 /// <c>fedactors certs</c>: the federation's certificates for mutual TLS
 /// (<c>fedactors.cluster.tls</c>), made by <see cref="FederationCertificates"/>.
 /// <c>certs ca</c> makes the CA (ca.pfx, its private key, which stays where certificates are
-/// issued; ca.crt, which every node gets); <c>certs server</c> the server's server.pfx;
+/// issued, under the password of <c>--password-file</c>, or none only with <c>--no-password</c>;
+/// ca.crt, which every node gets); <c>certs server</c> the server's server.pfx;
 /// <c>certs client</c> a client node's node.pfx, naming the client ids the node may register,
 /// chosen as for <c>fedactors client</c> (so the ids match the run's, zero-padded as it pads them).
 /// Every .pfx is written with mode 0600. A missing CA, a wrong password or a bad option is a usage
@@ -32,11 +33,25 @@ internal static class CertsCommand
 
     private static Command CaCommand(CliConsole console)
     {
-        var (output, days, password) = (Output(), Days(3650), PasswordFile("--password-file", "the CA's ca.pfx"));
+        var (output, days) = (Output(), Days(3650));
+        var password = new Option<string?>("--password-file")
+        {
+            Description = "A file whose first line is the password of the CA's ca.pfx (required, unless --no-password).",
+            HelpName = "FILE",
+        };
+        var noPassword = new Option<bool>("--no-password")
+        {
+            Description = "Writes ca.pfx without a password: whoever can read the file can issue the federation's certificates (its mode 0600 is all that guards it).",
+        };
         var name = new Option<string>("--name") { Description = "The CA's name (its subject's CN).", HelpName = "NAME", DefaultValueFactory = _ => "FedActors federation CA" };
-        var command = new Command("ca", "Creates a federation CA: DIR/ca.pfx (its key, keep it safe) and DIR/ca.crt (for every node).") { output, name, days, password };
+        var command = new Command("ca", "Creates a federation CA: DIR/ca.pfx (its key, under the password of --password-file; keep it safe) and DIR/ca.crt (for every node).")
+        {
+            output, name, days, password, noPassword,
+        };
         command.SetAction(async (parsed, _) => await RunAsync(console, () =>
         {
+            // The password is settled before anything is written: a CA key never lands on disk unencrypted by omission.
+            var secret = CaPassword(parsed.GetValue(password), parsed.GetValue(noPassword));
             var folder = Folder(parsed.GetValue(output)!);
             var pfx = Path.Combine(folder, "ca.pfx");
             if (File.Exists(pfx))
@@ -45,11 +60,36 @@ internal static class CertsCommand
             }
 
             using var ca = FederationCertificates.CreateCa(parsed.GetValue(name)!, TimeSpan.FromDays(parsed.GetValue(days)));
-            FederationCertificates.WritePfx(ca, pfx, ReadPassword(parsed.GetValue(password), "--password-file"));
+            FederationCertificates.WritePfx(ca, pfx, secret);
             FederationCertificates.WritePem(ca, Path.Combine(folder, "ca.crt"));
-            return [$"CA {ca.Subject}, valid until {ca.NotAfter:u}", $"  {pfx} (private key, mode 0600)", $"  {Path.Combine(folder, "ca.crt")} (give it to every node: fedactors.cluster.tls.ca)"];
+            var guard = secret.Length == 0 ? "no password (--no-password)" : "password of --password-file; `certs server` and `certs client` take it as --ca-password-file";
+            return [$"CA {ca.Subject}, valid until {ca.NotAfter:u}", $"  {pfx} (private key, mode 0600, {guard})", $"  {Path.Combine(folder, "ca.crt")} (give it to every node: fedactors.cluster.tls.ca)"];
         }));
         return command;
+    }
+
+    // The CA's key signs every certificate of the federation: no password only when asked for by name.
+    private static string CaPassword(string? file, bool none)
+    {
+        if (file is not null && none)
+        {
+            throw new UsageException("--password-file and --no-password contradict each other: give one");
+        }
+
+        if (none)
+        {
+            return string.Empty;
+        }
+
+        if (file is null)
+        {
+            throw new UsageException("the CA's key needs a password: give --password-file FILE (its first line is the password), or --no-password to write ca.pfx without one");
+        }
+
+        var secret = ReadPassword(file, "--password-file");
+        return secret.Length > 0
+            ? secret
+            : throw new UsageException($"--password-file {file}: its first line is empty, and an empty password is none: write the password there, or give --no-password");
     }
 
     private static Command ServerCommand(CliConsole console)
@@ -150,7 +190,8 @@ internal static class CertsCommand
         }
         catch (CryptographicException e)
         {
-            throw new UsageException($"--ca {folder}: {pfx} does not load with the password of --ca-password-file (a wrong password, or not a .pfx): {e.Message}");
+            var given = passwordFile is null ? "without a password (it has one: give --ca-password-file, the file `certs ca --password-file` read)" : "with the password of --ca-password-file (a wrong password, or not a .pfx)";
+            throw new UsageException($"--ca {folder}: {pfx} does not load {given}: {e.Message}");
         }
     }
 

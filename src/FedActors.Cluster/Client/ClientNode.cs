@@ -46,7 +46,7 @@ public static class ClientNode
         // Akka.Remote 1.5.74 stops a node whose outbound TLS handshake fails (CoordinatedShutdown,
         // TlsHandshakeFailureReason): the node then ends saying so, rather than waiting for ever.
         _ = system.WhenTerminated.ContinueWith(
-            _ => outcome.TrySetResult(new ClientNodeOutcome(false, StoppedReason(system, seed))),
+            _ => outcome.TrySetResult(new ClientNodeOutcome(false, StoppedReason(system, seed, trust, cluster.Tls.Certificate))),
             CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously,
             TaskScheduler.Default);
@@ -55,12 +55,20 @@ public static class ClientNode
         return new ClientNodeHandle(system, store, outcome.Task);
     }
 
-    private static string StoppedReason(ActorSystem system, Address seed)
+    // The node knows why it refused the server's certificate; the server's reasons for refusing the
+    // node's are in the server's log and audit log only.
+    private static string StoppedReason(ActorSystem system, Address seed, Security.FederationTrust? trust, System.Security.Cryptography.X509Certificates.X509Certificate2? mine)
     {
         var reason = CoordinatedShutdown.Get(system).ShutdownReason;
-        return reason?.GetType().Name == "TlsHandshakeFailureReason"
-            ? $"the TLS handshake with the server at {seed} failed and Akka.Remote stopped this node: the server refused this node's certificate or this node refused the server's (see the log above; both must be issued by the federation CA of 'fedactors.cluster.tls.ca', and not revoked)"
-            : $"the node stopped ({reason?.ToString() ?? "its actor system terminated"}) before the server's run ended";
+        if (reason?.GetType().Name != "TlsHandshakeFailureReason")
+        {
+            return $"the node stopped ({reason?.ToString() ?? "its actor system terminated"}) before the server's run ended";
+        }
+
+        var failed = $"the TLS handshake with the server at {seed} failed and Akka.Remote stopped this node";
+        return trust?.LastRefusal is { } refusal
+            ? $"{failed}: this node refused the server's certificate: {refusal}"
+            : $"{failed}: this node accepted the server's certificate, so the server refused this node's ({mine?.Subject}: another CA, revoked or expired; the server's log and audit log say which), or the handshake failed otherwise (see the log above)";
     }
 
     // Stopped by its operator (SIGTERM, Ctrl-C: CoordinatedShutdown with StopRequested), the node

@@ -50,11 +50,22 @@ public static class FederationCertificates
             names.AddDnsName(host);
         }
 
-        return Issue(ca, $"CN=fedactors server {host}", names, validity);
+        var now = DateTimeOffset.UtcNow;
+        return Issue(ca, $"CN=fedactors server {host}", names, now.AddMinutes(-5), now + validity);
     }
 
     /// <summary>A client node's certificate, issued by <paramref name="ca"/>, naming each of <paramref name="clients"/>.</summary>
     public static X509Certificate2 CreateClientNode(X509Certificate2 ca, IReadOnlyCollection<ClientId> clients, TimeSpan validity)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return CreateClientNode(ca, clients, now.AddMinutes(-5), now + validity);
+    }
+
+    /// <summary>
+    /// A client node's certificate valid from <paramref name="notBefore"/> to <paramref name="notAfter"/>
+    /// (never beyond the CA's): a window in the past makes the expired certificate a test needs.
+    /// </summary>
+    internal static X509Certificate2 CreateClientNode(X509Certificate2 ca, IReadOnlyCollection<ClientId> clients, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         if (clients.Count == 0)
         {
@@ -68,10 +79,10 @@ public static class FederationCertificates
         }
 
         var label = clients.Count == 1 ? clients.First().Value : $"{clients.First().Value} .. {clients.Last().Value} ({clients.Count})";
-        return Issue(ca, $"CN=fedactors client node {label}", names, validity);
+        return Issue(ca, $"CN=fedactors client node {label}", names, notBefore, notAfter);
     }
 
-    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, SubjectAlternativeNameBuilder names, TimeSpan validity)
+    private static X509Certificate2 Issue(X509Certificate2 ca, string subject, SubjectAlternativeNameBuilder names, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         using var issuerKey = ca.GetECDsaPrivateKey() ?? throw new ArgumentException($"the CA certificate {ca.Subject} has no ECDSA private key: load the CA's .pfx, not its .crt", nameof(ca));
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
@@ -85,8 +96,6 @@ public static class FederationCertificates
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, includeKeyIdentifier: true, includeIssuerAndSerial: false));
 
-        var now = DateTimeOffset.UtcNow;
-        var notAfter = now + validity;
         if (notAfter > ca.NotAfter)
         {
             notAfter = ca.NotAfter;
@@ -94,7 +103,7 @@ public static class FederationCertificates
 
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7F; // a positive serial number (RFC 5280 §4.1.2.2)
-        using var issued = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), now.AddMinutes(-5), notAfter, serial);
+        using var issued = request.Create(ca.SubjectName, X509SignatureGenerator.CreateForECDsa(issuerKey), notBefore, notAfter, serial);
         return issued.CopyWithPrivateKey(key);
     }
 

@@ -59,6 +59,16 @@ public sealed class FederationTrust
         return _denyList?.Revokes(certificate) is { } entry ? $"certificate {certificate.Subject} is revoked (deny list: {entry})" : null;
     }
 
+    /// <summary>
+    /// Why this node last refused a peer's certificate in a TLS handshake; null while it refused none.
+    /// A client node dials only the server, so when its handshake fails this says whether, and why,
+    /// the node itself refused the server (the server's reasons stay on the server: TLS tells the
+    /// refused side only that it was).
+    /// </summary>
+    public string? LastRefusal => _lastRefusal;
+
+    private volatile string? _lastRefusal;
+
     /// <summary>The deny list file's read problem, if the last read failed.</summary>
     public string? DenyListError => _denyList?.LastError;
 
@@ -74,12 +84,14 @@ public sealed class FederationTrust
     {
         if (serverName && certificate is not null && errors.HasFlag(System.Net.Security.SslPolicyErrors.RemoteCertificateNameMismatch))
         {
-            log.Warning("TLS: refused {Peer}: its certificate {Subject} does not name the host this node dials (the server's certificate must: `fedactors certs server --host`)", peer, certificate.Subject);
+            _lastRefusal = $"its certificate {certificate.Subject} does not name the host this node dials (the server's certificate must: `fedactors certs server --host`)";
+            log.Warning("TLS: refused {Peer}: {Reason}", peer, _lastRefusal);
             return false;
         }
 
         if (certificate is null)
         {
+            _lastRefusal = "it showed no certificate";
             Audit?.Write("tls-handshake", peer, null, [], accepted: false, "no certificate shown");
             log.Warning("TLS: refused {Peer}: it showed no certificate", peer);
             return false;
@@ -89,6 +101,7 @@ public sealed class FederationTrust
         Audit?.Write(refusal is null ? "tls-handshake" : refusal.Contains("is revoked", StringComparison.Ordinal) ? "revoked" : "tls-handshake", peer, certificate, FederationCertificates.ClientIds(certificate).Order(), refusal is null, refusal ?? "chains to the federation CA");
         if (refusal is not null)
         {
+            _lastRefusal = refusal;
             log.Warning("TLS: refused {Peer}: {Reason}", peer, refusal);
         }
 

@@ -13,7 +13,8 @@ namespace FedActors.Cluster.Security;
 /// addresses stay <c>akka.tcp://...</c>.
 /// <para>
 /// Server nodes that peer with each other (failover, <c>fedactors.cluster.server.peers</c>) are
-/// members: a connection whose handshake names one of the peers' addresses is let through whole.
+/// members: a connection whose handshake (its first frame) names one of the peers' addresses is let
+/// through whole.
 /// That address is what the other node claims, not a proof: until nodes prove who they are
 /// (mutual TLS), a node that can claim a peer's address can act as a member, so server nodes'
 /// ports belong on a network client nodes cannot claim addresses on. Without peers, every
@@ -129,19 +130,34 @@ internal sealed class InboundGate : Akka.Remote.Transport.Transport
     /// <summary>True when <paramref name="frame"/> is a handshake from one of the server peers.</summary>
     internal bool IsPeerHandshake(ByteString frame) => _peers.Count > 0 && InboundPolicy.HandshakeOrigin(frame) is { } origin && _peers.Contains(origin);
 
-    private sealed class GatedReader(IHandleEventListener upstream, InboundGate gate, Address from) : IHandleEventListener
+    /// <summary>
+    /// One connection's frames on their way to Akka.Remote. Whether the connection is a server
+    /// peer's is decided once, by its first frame: Akka.Remote requires that to be the handshake
+    /// (an inbound association that opens with anything else is disassociated), so a peer loses
+    /// nothing, while a handshake-shaped frame later on (which Akka ignores on an open association)
+    /// decides nothing: a client node cannot open the gate by naming a peer's address mid-connection.
+    /// DotNetty delivers one connection's reads in order, one at a time.
+    /// </summary>
+    internal sealed class GatedReader(IHandleEventListener upstream, InboundGate gate, Address from) : IHandleEventListener
     {
-        // Set by the connection's handshake: a server peer's connection is a member's, let through whole.
-        private volatile bool _peer;
+        private bool _decided;
+        private bool _peer;
 
         public void Notify(IHandleEvent ev)
         {
-            if (ev is InboundPayload first && !_peer && gate.IsPeerHandshake(first.Payload))
+            if (ev is not InboundPayload payload)
             {
-                _peer = true;
+                upstream.Notify(ev);
+                return;
             }
 
-            if (_peer || ev is not InboundPayload payload || gate.Admits(payload.Payload, from))
+            if (!_decided)
+            {
+                _decided = true;
+                _peer = gate.IsPeerHandshake(payload.Payload);
+            }
+
+            if (_peer || gate.Admits(payload.Payload, from))
             {
                 upstream.Notify(ev);
             }

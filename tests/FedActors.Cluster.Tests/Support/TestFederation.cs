@@ -43,6 +43,14 @@ internal sealed class TestFederation : IDisposable
         return (certificate, Write(certificate, file));
     }
 
+    /// <summary>A client node's certificate naming <paramref name="ids"/> that expired a day ago (issued by this CA two days ago).</summary>
+    public (X509Certificate2 Certificate, string Path) Expired(string file, params ClientId[] ids)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var certificate = FederationCertificates.CreateClientNode(Ca, ids, now.AddDays(-2), now.AddDays(-1));
+        return (certificate, Write(certificate, file));
+    }
+
     /// <summary>The HOCON that turns TLS on with <paramref name="pfx"/> under <paramref name="caPath"/> (this CA's when null).</summary>
     public string Tls(string pfx, string? caPath = null, string extra = "") => $$"""
         fedactors.cluster.tls {
