@@ -56,6 +56,26 @@ public sealed class ClusterSerializerTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AWelcome_NamingTheBulkPortAndToken_RoundTrips_AndOneWithAPortOutOfRangeIsRefusedNamingIt()
+    {
+        // given a welcome that names a bulk port and a node's token
+        var token = Enumerable.Range(0, Transfers.BulkConnection.TokenLength).Select(i => (byte)(i * 7)).ToArray();
+        var welcome = new NodeWelcome(40123, token);
+
+        // when it goes through the serializer, then the port and the token come back
+        var back = Assert.IsType<NodeWelcome>(RoundTrip(welcome));
+        Assert.Equal(40123, back.BulkPort);
+        Assert.Equal(token, back.BulkToken.ToArray());
+
+        // and when its port field says 70000, then it is refused, naming the field
+        var serializer = (SerializerWithStringManifest)_system.Serialization.FindSerializerFor(welcome);
+        var bytes = serializer.ToBinary(welcome);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(1), 70000);
+        var error = Assert.Throws<System.Runtime.Serialization.SerializationException>(() => serializer.FromBinary(bytes, serializer.Manifest(welcome)));
+        Assert.Contains("bulk port is 70000, outside 0..65535", error.Message);
+    }
+
+    [Fact]
     public void AHello_OfAnotherWireVersion_IsReadAsFarAsItsVersionAndLink()
     {
         // given the bytes of a hello from a node of wire version 9, whose layout after the link is unknown
