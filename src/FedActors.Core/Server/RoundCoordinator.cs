@@ -89,6 +89,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         {
             _history.AddRange(resume.History);
             strategy.ImportState(resume.Strategy);
+
+            // Spent after the checkpoint (attempts lost to a stop or a kill): counted still. One of its round or before is in the checkpoint already.
+            if (start.ResumeSpent is { } spent && spent.Round > resume.Round && strategy is IAccountedStrategy accounted)
+            {
+                accounted.ImportSpent(spent.Spent);
+            }
         }
 
         WaitingForClients(NextRound, attempt: 1);
@@ -506,6 +512,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     // Records a failed attempt, then retries the round (with new seeds) or fails the run.
     private void FailAttempt(RoundAttempt current, string reason)
     {
+        // The uninterrupted run counts the failed attempt's step: so must a run resumed after it.
+        if (!SaveSpent(current))
+        {
+            return;
+        }
+
         var record = current.ToRecord(reason, TakeStragglers());
         _history.Add(record);
         _listener.Tell(new AttemptFailed(record));
@@ -571,6 +583,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         if (aggregated.Result is not { } result)
         {
             Fail($"strategy {_strategy.Name} failed to aggregate round {current.Round}: {aggregated.Error}");
+            return;
+        }
+
+        // Released: what it spent is durable before anything reads the noised model (even an unusable one: it was made).
+        if (!SaveSpent(current))
+        {
             return;
         }
 
@@ -730,6 +748,27 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         else
         {
             StartAttempt(record.Round.Next(), attempt: 1);
+        }
+    }
+
+    // What an accounted strategy has spent, made durable (PrivacySpentRecord says when, and why
+    // then); false when it could not be, and the run has failed.
+    private bool SaveSpent(RoundAttempt current)
+    {
+        if (_start.SaveSpent is not { } save || _strategy is not IAccountedStrategy accounted)
+        {
+            return true;
+        }
+
+        try
+        {
+            save(new PrivacySpentRecord(current.Round, current.Attempt, accounted.ExportSpent()));
+            return true;
+        }
+        catch (Exception e)
+        {
+            Fail($"could not record the privacy spent by round {current.Round} attempt {current.Attempt}: {e.Message}");
+            return false;
         }
     }
 

@@ -67,7 +67,7 @@ namespace FedActors.Core.Strategies;
 /// are checkpointed state.
 /// </para>
 /// </remarks>
-public sealed class DpFedAvg : IStrategy
+public sealed class DpFedAvg : IAccountedStrategy
 {
     /// <summary>The prefix of this wrapper's checkpointed scalars.</summary>
     public const string StatePrefix = "dp-fedavg.";
@@ -239,6 +239,20 @@ public sealed class DpFedAvg : IStrategy
         var innerScalars = state.Scalars.RemoveRange(state.Scalars.Keys.Where(k => k.StartsWith(StatePrefix, StringComparison.Ordinal)));
         _inner.ImportState(state with { Scalars = innerScalars });
         (_accountant, _epsilon, _clip, _counted) = (accountant, accountant.Epsilon(Settings.Delta), clip, null);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The accountant under <see cref="StatePrefix"/>, as <see cref="ExportState"/> writes it.</remarks>
+    public ImmutableSortedDictionary<string, double> ExportSpent() => _accountant.ToScalars(StatePrefix);
+
+    /// <inheritdoc />
+    public void ImportSpent(IReadOnlyDictionary<string, double> spent)
+    {
+        var accountant = StepAccountant.FromScalars(Settings.Accountant, Settings.Conversion, spent, StatePrefix);
+        if (accountant.Steps >= _accountant.Steps)
+        {
+            (_accountant, _epsilon, _counted) = (accountant, accountant.Epsilon(Settings.Delta), null);
+        }
     }
 
     /// <summary>
