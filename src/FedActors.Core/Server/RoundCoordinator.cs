@@ -22,7 +22,9 @@ namespace FedActors.Core.Server;
 /// actor, or sends an invalid update is dropped from the phase and named, with the phase, in the
 /// round's record. An attempt with too few valid updates is recorded as failed and retried (with
 /// new seeds) up to max-round-retries times, then the run fails with the reason. After every
-/// completed round the checkpoint callback gets the new state.
+/// completed round the checkpoint callback gets the new state; between checkpoints, what an
+/// accounted strategy spent is saved when an attempt releases its result or fails
+/// (<see cref="PrivacySpentRecord"/>), so that a stop or a kill mid-round loses none of it.
 /// </para>
 /// <para>
 /// A <see cref="StopRun"/> ends the run before its end so that it can be resumed: at once, or
