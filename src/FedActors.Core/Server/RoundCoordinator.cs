@@ -95,7 +95,14 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             // Spent after the checkpoint (attempts lost to a stop or a kill): counted still. One of its round or before is in the checkpoint already.
             if (start.ResumeSpent is { } spent && spent.Round > resume.Round && strategy is IAccountedStrategy accounted)
             {
-                accounted.ImportSpent(spent.Spent);
+                try
+                {
+                    accounted.ImportSpent(spent.Spent);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"the privacy spent up to round {spent.Round} attempt {spent.Attempt}, recorded after the checkpoint of round {resume.Round}, does not fit strategy {strategy.Name}: {e.Message}", nameof(start), e);
+                }
             }
         }
 

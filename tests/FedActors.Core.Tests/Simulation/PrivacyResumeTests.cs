@@ -114,6 +114,36 @@ public sealed class PrivacyResumeTests
         Assert.Equal("two", File.ReadAllText(file));
     }
 
+    [Fact]
+    public async Task Resume_FromACheckpointWithoutReleaseCounts_CountsEveryAttemptItsHistoryAskedEachClientIn()
+    {
+        // given round 2's checkpoint of a local-DP run whose round 3 was lost, its release counts then deleted (a checkpoint copied without them)
+        using var folder = new TempFolder();
+        await Run(Local4Rounds, LocalSetup(folder) with { CentralEvaluator = new FailingEvaluator(failOnCall: 4) });
+        Directory.Delete(new CheckpointFolder(folder.Path).LocalDpReleasesPath, recursive: true);
+
+        // when it is resumed
+        var resumed = await ResumeAfterRound2(Local4Rounds, LocalSetup(folder), folder);
+
+        // then each client counts the two rounds of the history, and knows nothing of the lost one
+        Assert.Equal([LocalPrivacyLoss.Composed(Local, 3), LocalPrivacyLoss.Composed(Local, 4)], [Composed(resumed, 3), Composed(resumed, 4)]);
+    }
+
+    [Fact]
+    public async Task NewRun_InAFolderWhereAnEarlierRunWasLostInRound1_CountsOnlyItsOwnReleases()
+    {
+        // given a local-DP run lost in round 1, after its clients released, before any checkpoint
+        using var folder = new TempFolder();
+        await Run(Local4Rounds, LocalSetup(folder) with { CentralEvaluator = new FailingEvaluator(failOnCall: 2) });
+
+        // when a new run starts in the same folder (nothing to resume: the run is started again)
+        var fresh = await Run(Local4Rounds, LocalSetup(folder));
+
+        // then its accounting is its own, as that of any run started from the initial model
+        Assert.True(fresh.Succeeded, fresh.FailureReason);
+        Assert.Equal(LocalPrivacyLoss.Composed(Local, 1), Composed(fresh, 1));
+    }
+
     private const string Local4Rounds = """
         fedactors.run.rounds = 4
         fedactors.server { min-available-clients = 10, fraction-fit = 1.0, min-fit-clients = 2, max-round-retries = 0 }
