@@ -105,10 +105,12 @@ public sealed class CheckpointFolder : ICheckpointStore, IPrivacySpentStore
     }
 
     /// <inheritdoc />
-    public void SaveSpent(PrivacySpentRecord record)
+    /// <remarks>Written, flushed to disk and renamed into place before it returns.</remarks>
+    public Task SaveSpent(PrivacySpentRecord record)
     {
         Directory.CreateDirectory(Path);
         PrivacySpentFile.Write(System.IO.Path.Combine(Path, PrivacySpentFileName), record);
+        return Task.CompletedTask;
     }
 
     /// <summary>The newest whole checkpoint, with the privacy spent recorded beside it (<see cref="Checkpoint.Spent"/>), and why any newer checkpoint was passed over.</summary>

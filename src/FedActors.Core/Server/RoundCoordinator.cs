@@ -518,15 +518,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, [.. kept.OfType<FitResult>()], clientPrivacy));
     }
 
-    // Records a failed attempt, then retries the round (with new seeds) or fails the run.
-    private void FailAttempt(RoundAttempt current, string reason)
-    {
-        // The uninterrupted run counts the failed attempt's step: so must a run resumed after it.
-        if (!SaveSpent(current))
-        {
-            return;
-        }
+    // Records a failed attempt, then retries the round (with new seeds) or fails the run. The
+    // uninterrupted run counts the failed attempt's step: so must a run resumed after it.
+    private void FailAttempt(RoundAttempt current, string reason) => SaveSpentThen(current, () => RecordFailedAttempt(current, reason));
 
+    private void RecordFailedAttempt(RoundAttempt current, string reason)
+    {
         var record = current.ToRecord(reason, TakeStragglers());
         _history.Add(record);
         _listener.Tell(new AttemptFailed(record));
@@ -596,11 +593,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
 
         // Released: what it spent is durable before anything reads the noised model (even an unusable one: it was made).
-        if (!SaveSpent(current))
-        {
-            return;
-        }
+        SaveSpentThen(current, () => TakeAggregate(current, result));
+    }
 
+    private void TakeAggregate(RoundAttempt current, AggregationResult result)
+    {
         var mismatch = _global.Layout.DescribeMismatch(result.Global.Layout);
         if (mismatch is not null || !result.Global.AllFinite())
         {
@@ -761,24 +758,50 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     }
 
     // What an accounted strategy has spent, made durable (PrivacySpentRecord says when, and why
-    // then); false when it could not be, and the run has failed.
-    private bool SaveSpent(RoundAttempt current)
+    // then), and only then the round goes on; the run fails when it cannot be. A store that
+    // writes elsewhere acknowledges later: the coordinator waits between phases meanwhile.
+    private void SaveSpentThen(RoundAttempt current, Action then)
     {
         if (_start.SaveSpent is not { } save || _strategy is not IAccountedStrategy accounted)
         {
-            return true;
+            then();
+            return;
         }
 
+        var what = $"could not record the privacy spent by round {current.Round} attempt {current.Attempt}";
+        Task saved;
         try
         {
-            save(new PrivacySpentRecord(current.Round, current.Attempt, accounted.ExportSpent()));
-            return true;
+            saved = save(new PrivacySpentRecord(current.Round, current.Attempt, accounted.ExportSpent()));
         }
         catch (Exception e)
         {
-            Fail($"could not record the privacy spent by round {current.Round} attempt {current.Attempt}: {e.Message}");
-            return false;
+            Fail($"{what}: {e.Message}");
+            return;
         }
+
+        if (saved.IsCompletedSuccessfully)
+        {
+            then();
+            return;
+        }
+
+        saved.PipeTo(Self, success: () => new SpentSaved(current.Round, current.Attempt, null), failure: e => new SpentSaved(current.Round, current.Attempt, e.GetBaseException().Message));
+        Become(() =>
+        {
+            Receive<SpentSaved>(m => m.Round == current.Round && m.Attempt == current.Attempt, m =>
+            {
+                if (m.Error is { } error)
+                {
+                    Fail($"{what}: {error}");
+                }
+                else
+                {
+                    then();
+                }
+            });
+            ReceiveBetweenPhases();
+        });
     }
 
     // The draw of an attempt's clients: a fixed-size seeded sample, or Poisson sampling under central DP.
@@ -869,6 +892,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         Receive<PhaseDeadline>(_ => { });
         Receive<RegistrationDeadline>(_ => { });
         Receive<Aggregated>(_ => { });
+        Receive<SpentSaved>(_ => { });
         Receive<GlobalModelEvaluated>(_ => { });
         Receive<GlobalModelEvaluationFailed>(_ => { });
     }
@@ -995,4 +1019,6 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private sealed record RegistrationDeadline(RoundNumber Round, int Attempt) : INoSerializationVerificationNeeded;
 
     private sealed record Aggregated(RoundNumber Round, int Attempt, AggregationResult? Result, string? Error, TimeSpan Elapsed) : INoSerializationVerificationNeeded;
+
+    private sealed record SpentSaved(RoundNumber Round, int Attempt, string? Error) : INoSerializationVerificationNeeded;
 }

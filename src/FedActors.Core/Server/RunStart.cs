@@ -20,7 +20,8 @@ namespace FedActors.Core.Server;
 /// <param name="SaveSpent">
 /// Called, on the coordinator's thread, with what an accounted strategy (<see cref="Strategies.IAccountedStrategy"/>)
 /// has spent, when an attempt released a result and when one failed (<see cref="PrivacySpentRecord"/>);
-/// it must return only once the record is durable. Null for none. A throw fails the run before anything more is released.
+/// its task completes once the record is durable, and the round goes on only then. Null for none.
+/// A throw or a faulted task fails the run before anything more is released.
 /// </param>
 public sealed record RunStart(
     Parameters Initial,
@@ -28,7 +29,7 @@ public sealed record RunStart(
     RunCheckpoint? Resume = null,
     Action<RunCheckpoint>? SaveCheckpoint = null,
     PrivacySpentRecord? ResumeSpent = null,
-    Action<PrivacySpentRecord>? SaveSpent = null);
+    Func<PrivacySpentRecord, Task>? SaveSpent = null);
 
 /// <summary>The server's part of a checkpoint: everything the rounds after <paramref name="Round"/> depend on.</summary>
 /// <param name="Round">The last completed round.</param>

@@ -18,6 +18,7 @@ public sealed class PrivacySpentMomentsTests : CoordinatorTestKit
     private static readonly string[] Ids = ["c1", "c2", "c3"];
     private readonly ConcurrentQueue<PrivacySpentRecord> _spent = new();
     private readonly ConcurrentQueue<RunCheckpoint> _checkpoints = new();
+    private Task _acknowledgement = Task.CompletedTask;
 
     public PrivacySpentMomentsTests()
         : base(TestConfigs.VirtualTime())
@@ -89,10 +90,56 @@ public sealed class PrivacySpentMomentsTests : CoordinatorTestKit
         Assert.Equal(1, accountant.Accountant.Steps);
     }
 
+    [Fact]
+    public void AStoreThatAcknowledgesLater_HoldsTheNoisedModelBackUntilItDoes()
+    {
+        // given one round with federated evaluation, and a store whose write of the record is acknowledged only when the test says so
+        var acknowledged = new TaskCompletionSource();
+        _acknowledgement = acknowledged.Task;
+        var (coordinator, listener) = Start(Settings() with { FractionEvaluate = 1.0, MinEvaluateClients = 3 });
+        var clients = RegisterClients(coordinator, Ids);
+
+        // when the fit is answered and the record handed to the store
+        AnswerAll(clients);
+        AwaitCondition(() => !_spent.IsEmpty);
+
+        // then no client is asked to evaluate the noised model before the store acknowledges, and all are after
+        clients[0].ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        acknowledged.SetResult();
+        foreach (var (client, id) in clients.Zip(Ids))
+        {
+            AnswerEvaluation(client, id, samples: 1, loss: 0.1, accuracy: 0.9);
+        }
+
+        listener.ExpectMsg<RoundCompleted>();
+    }
+
+    [Fact]
+    public void AStoreThatFailsToWriteTheRecord_FailsTheRunBeforeTheModelLeaves()
+    {
+        // given a store whose write of the record fails
+        _acknowledgement = Task.FromException(new IOException("disk full"));
+        var (coordinator, listener) = Start(Settings() with { FractionEvaluate = 1.0, MinEvaluateClients = 3 });
+        var clients = RegisterClients(coordinator, Ids);
+
+        // when the fit is answered
+        AnswerAll(clients);
+
+        // then the run fails naming the attempt and the store's error, and nobody is asked to evaluate
+        Assert.Equal("could not record the privacy spent by round 1 attempt 1: disk full", listener.ExpectMsg<RunFailed>().Reason);
+        clients[0].ExpectNoMsg(TimeSpan.Zero);
+    }
+
+    private Task Save(PrivacySpentRecord record)
+    {
+        _spent.Enqueue(record);
+        return _acknowledgement;
+    }
+
     private (IActorRef Coordinator, Akka.TestKit.TestProbe Listener) Start(RoundCoordinatorSettings settings, RunCheckpoint? resume = null, PrivacySpentRecord? resumeSpent = null)
     {
         var listener = CreateTestProbe();
-        var start = new RunStart(TestParameters.Filled(0f), 0, resume, _checkpoints.Enqueue, resumeSpent, _spent.Enqueue);
+        var start = new RunStart(TestParameters.Filled(0f), 0, resume, _checkpoints.Enqueue, resumeSpent, Save);
         var strategy = new DpFedAvg(new FedAvg(), DpFedAvgTests.Settings(q: 1));
         var coordinator = Sys.ActorOf(RoundCoordinator.Props(settings with { Sampling = SamplingRule.PoissonSeededNonPrivate }, strategy, null, listener.Ref, start));
         return (coordinator, listener);
