@@ -20,7 +20,8 @@ namespace FedActors.Core.Server;
 /// mechanism's released output; everything the server then does with it (the central
 /// evaluation, the federated evaluation's requests, the checkpoint, the next round's requests)
 /// is post-processing, and the coordinator writes this record before it takes the model as
-/// global, so before any of those. A failed attempt released nothing either, but DP-FedAvg
+/// global, so before any of those (a store that writes elsewhere acknowledges the write, and
+/// the coordinator waits for it). A failed attempt released nothing either, but DP-FedAvg
 /// counts every attempt it began (a retry samples anew), so an uninterrupted run counts it: the
 /// coordinator writes the record before the retry begins, and a resumed run counts it too.
 /// </para>

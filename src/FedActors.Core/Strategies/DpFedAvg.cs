@@ -64,7 +64,8 @@ namespace FedActors.Core.Strategies;
 /// and unnoised. The round's metrics (<c>dp.*</c>) are all functions of the released values:
 /// ε after the steps so far at δ, the steps, C, the noise's standard deviation on the sum, q·N,
 /// and with adaptive clipping the noised unclipped share b̄ and the next C. The accountant and C
-/// are checkpointed state.
+/// are checkpointed state; the accountant is also kept between checkpoints
+/// (<see cref="IAccountedStrategy"/>), so that a resumed run counts the attempts a stop or a kill lost.
 /// </para>
 /// </remarks>
 public sealed class DpFedAvg : IAccountedStrategy
