@@ -102,6 +102,39 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
     }
 
     [Fact]
+    public void Recover_WithPrivacyRecordsBetweenTheCheckpoints_KeepsTheTwoNewestCheckpointsAndGivesTheNewestRecord()
+    {
+        // given checkpoints 1, 2 and 3 stored with a privacy record before each of the last two, then checkpoint 3 altered
+        WriteInOrder(1, Spent(2), 2, Spent(3), 3);
+        AlterNewestRecord(pattern: BitConverter.GetBytes(3.5f));
+
+        // when a new node's journal recovers
+        var recovered = Recover(Identity);
+
+        // then checkpoint 2 is still there to fall back on, and it comes with the newest record, round 3's
+        Assert.Null(recovered.Failure);
+        Assert.Equal(2, recovered.Newest?.Server.Round.Value);
+        var spent = Assert.IsType<PrivacySpentRecord>(recovered.Newest?.Spent);
+        Assert.Equal((3, 1), (spent.Round.Value, spent.Attempt));
+        Assert.Equal(Spent(3).Spent, spent.Spent);
+    }
+
+    [Fact]
+    public void Recover_WhenThePrivacyRecordWasAlteredInTheDatabase_FailsNamingTheStoreAndTheEvent()
+    {
+        // given checkpoint 1 and a record after it, one bit of the record then flipped
+        WriteInOrder(1, Spent(2));
+        AlterNewestRecord(pattern: "\"round\""u8.ToArray());
+
+        // when a new node's journal recovers
+        var recovered = Recover(Identity);
+
+        // then nothing is resumed, and the failure names the store, the event and what is wrong
+        Assert.Null(recovered.Newest);
+        Assert.Contains($"privacy record in {_store.Name} (event 2) cannot be read: it does not match the SHA-256", recovered.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AServerNode_WithTheSqliteStore_ResumesAfterTheStoresNewestRound()
     {
         // given a store that holds a three-round FedAvg run's checkpoints of rounds 1 and 2
@@ -201,7 +234,13 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
     }
 
     // Another actor system stores the rounds' checkpoints, waits until the database holds the last, and stops.
-    private void Write(int[] rounds, StrategyState? strategy = null, bool sane = false)
+    private void Write(int[] rounds, StrategyState? strategy = null, bool sane = false) =>
+        WriteInOrder(round => CheckpointOf(round, strategy, sane), [.. rounds.Cast<object>()]);
+
+    // The same with privacy records among the checkpoints (given by their round), stored in this order.
+    private void WriteInOrder(params object[] items) => WriteInOrder(round => CheckpointOf(round), items);
+
+    private void WriteInOrder(Func<int, Checkpoint> checkpointOf, object[] items)
     {
         using var writer = ActorSystem.Create("writing", SystemConfig(_store));
         var stored = CreateTestProbe(writer);
@@ -210,18 +249,30 @@ public sealed class SqlCheckpointStoreTests : Akka.TestKit.Xunit2.TestKit, IDisp
         var journal = writer.ActorOf(CheckpointJournal.Props(_store.PersistenceId, _store.Name, Identity, recovered.Ref));
         recovered.ExpectMsg<CheckpointsRecovered>(Patience);
         var store = new SqlCheckpointStore(journal, _store.Name);
-        foreach (var round in rounds)
+        var acknowledgements = new List<Task>();
+        foreach (var item in items)
         {
-            store.Save(CheckpointOf(round, strategy, sane));
+            if (item is PrivacySpentRecord spent)
+            {
+                acknowledgements.Add(store.SaveSpent(spent));
+            }
+            else
+            {
+                store.Save(checkpointOf((int)item));
+            }
         }
 
-        foreach (var round in rounds)
+        Assert.True(Task.WhenAll(acknowledgements).Wait(Patience), "the journal did not acknowledge every privacy record");
+        foreach (var round in items.OfType<int>())
         {
             Assert.Equal(round, stored.ExpectMsg<CheckpointStored>(Patience).Round);
         }
 
         writer.Terminate().Wait(Patience);
     }
+
+    private static PrivacySpentRecord Spent(int round) =>
+        new(new RoundNumber(round), 1, ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create("dp-fedavg.pld.steps", (double)round)]));
 
     private CheckpointsRecovered Recover(ImmutableSortedDictionary<string, string> identity)
     {

@@ -14,6 +14,11 @@ namespace FedActors.Cluster.Failover;
 /// identity this run's) to <c>reportTo</c>, with why each newer one was passed over. Only one
 /// instance per persistence id may run at a time: on server nodes it is a child of the cluster
 /// singleton (ActiveServer).
+/// <para>
+/// Between the checkpoints it keeps what a DP strategy spent (<see cref="StoredPrivacySpent"/>),
+/// answering its sender once each is persisted; the newest comes back with the checkpoint
+/// (<see cref="Checkpoint.Spent"/>). Events older than the older of the two kept checkpoints are deleted.
+/// </para>
 /// </summary>
 internal sealed class CheckpointJournal : ReceivePersistentActor
 {
@@ -27,6 +32,8 @@ internal sealed class CheckpointJournal : ReceivePersistentActor
     private readonly IActorRef _reportTo;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly List<(long Sequence, StoredCheckpoint Record)> _replayed = [];
+    private readonly List<long> _checkpointSequences = [];
+    private (long Sequence, StoredPrivacySpent Record)? _spent;
 
     public CheckpointJournal(string persistenceId, string store, ImmutableSortedDictionary<string, string>? identity, IActorRef reportTo)
     {
@@ -39,26 +46,43 @@ internal sealed class CheckpointJournal : ReceivePersistentActor
         Recover<StoredCheckpoint>(record =>
         {
             _replayed.Add((LastSequenceNr, record));
+            KeepCheckpointSequence(LastSequenceNr);
             if (_replayed.Count > Kept)
             {
                 _replayed.RemoveAt(0);
             }
         });
+        Recover<StoredPrivacySpent>(record => _spent = (LastSequenceNr, record));
         Recover<RecoveryCompleted>(_ =>
         {
             var (newest, skipped) = Newest();
             _replayed.Clear();
-            _reportTo.Tell(new CheckpointsRecovered(newest, skipped, Failure: null));
+            string? failure = null;
+            if (newest is not null && _spent is var (sequence, spent))
+            {
+                try
+                {
+                    newest = newest with { Spent = PrivacySpentFile.FromBytes(spent.Record, $"in {_store} (event {sequence})") };
+                }
+                catch (InvalidDataException e)
+                {
+                    (newest, failure) = (null, e.Message);
+                }
+            }
+
+            _reportTo.Tell(new CheckpointsRecovered(newest, skipped, failure));
         });
 
         Command<StoredCheckpoint>(record => Persist(record, stored =>
         {
             Context.System.EventStream.Publish(new CheckpointStored(_store, stored.Round));
-            if (LastSequenceNr > Kept)
+            KeepCheckpointSequence(LastSequenceNr);
+            if (_checkpointSequences.Count == Kept && _checkpointSequences[0] > 1)
             {
-                DeleteMessages(LastSequenceNr - Kept);
+                DeleteMessages(_checkpointSequences[0] - 1);
             }
         }));
+        Command<StoredPrivacySpent>(record => Persist(record, _ => Sender.Tell(new PrivacySpentStored())));
         Command<DeleteMessagesSuccess>(_ => { });
         Command<DeleteMessagesFailure>(m => _log.Warning("{Store}: older checkpoints (up to event {Sequence}) could not be deleted: {Reason}", _store, m.ToSequenceNr, m.Cause.Message));
     }
@@ -84,15 +108,28 @@ internal sealed class CheckpointJournal : ReceivePersistentActor
     /// <inheritdoc />
     protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
     {
-        _reportTo.Tell(new CheckpointStoreFailed($"{_store} could not store the checkpoint after round {(@event as StoredCheckpoint)?.Round}: {cause.Message}"));
+        _reportTo.Tell(new CheckpointStoreFailed($"{_store} could not store {What(@event)}: {cause.Message}"));
         base.OnPersistFailure(cause, @event, sequenceNr);
     }
 
     /// <inheritdoc />
     protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
     {
-        _reportTo.Tell(new CheckpointStoreFailed($"{_store} refused the checkpoint after round {(@event as StoredCheckpoint)?.Round}: {cause.Message}"));
+        _reportTo.Tell(new CheckpointStoreFailed($"{_store} refused {What(@event)}: {cause.Message}"));
         base.OnPersistRejected(cause, @event, sequenceNr);
+    }
+
+    private static string What(object @event) =>
+        @event is StoredCheckpoint checkpoint ? $"the checkpoint after round {checkpoint.Round}" : "the privacy spent after the newest checkpoint";
+
+    // The sequence numbers of the two newest checkpoints: what is older than both goes.
+    private void KeepCheckpointSequence(long sequence)
+    {
+        _checkpointSequences.Add(sequence);
+        if (_checkpointSequences.Count > Kept)
+        {
+            _checkpointSequences.RemoveAt(0);
+        }
     }
 
     private (Checkpoint? Newest, IReadOnlyList<string> Skipped) Newest()

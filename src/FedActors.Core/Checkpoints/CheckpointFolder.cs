@@ -21,9 +21,22 @@ namespace FedActors.Core.Checkpoints;
 /// folder and renamed into place, so a crash in the middle of a write leaves the previous
 /// checkpoint whole; <see cref="LoadNewest"/> takes the newest checkpoint whose every file,
 /// manifest included, matches its hash. The two newest are kept.
+/// <para>
+/// Beside them it keeps what a DP strategy's accountant spent after the newest checkpoint
+/// (<see cref="PrivacySpentFileName"/>, <see cref="PrivacySpentRecord"/>) and, for a simulation
+/// under local DP, each client's count of releases (<see cref="LocalDpReleasesPath"/>,
+/// <see cref="Client.ReleaseLedger"/>): what was released must survive a stop or a kill in the
+/// middle of a round, which the round's checkpoint, never written, cannot hold.
+/// </para>
 /// </summary>
-public sealed class CheckpointFolder : ICheckpointStore
+public sealed class CheckpointFolder : ICheckpointStore, IPrivacySpentStore
 {
+    /// <summary>The file, in the folder, of the newest <see cref="PrivacySpentRecord"/>.</summary>
+    public const string PrivacySpentFileName = "privacy-spent.json";
+
+    /// <summary>The subfolder of a simulation's local-DP release counts.</summary>
+    public const string LocalDpReleasesFolder = "local-dp-releases";
+
     /// <summary>The manifest's format; a checkpoint of another format is refused, not misread.</summary>
     public const int FormatVersion = 2;
 
@@ -48,6 +61,9 @@ public sealed class CheckpointFolder : ICheckpointStore
 
     /// <inheritdoc />
     public string Name => $"checkpoint folder {Path}";
+
+    /// <summary>Where a simulation under local DP keeps its clients' release counts.</summary>
+    public string LocalDpReleasesPath => System.IO.Path.Combine(Path, LocalDpReleasesFolder);
 
     /// <summary>The round of the newest checkpoint folder here, whole or not; null when there is none.</summary>
     public int? NewestRound => Directory.Exists(Path) ? Rounds().Select(r => (int?)r.Round).FirstOrDefault() : null;
@@ -88,9 +104,24 @@ public sealed class CheckpointFolder : ICheckpointStore
         }
     }
 
-    /// <summary>The newest whole checkpoint, and why any newer one was passed over.</summary>
-    /// <exception cref="InvalidDataException">The folder holds no whole checkpoint; the message says what each candidate lacked.</exception>
+    /// <inheritdoc />
+    /// <remarks>Written, flushed to disk and renamed into place before it returns.</remarks>
+    public Task SaveSpent(PrivacySpentRecord record)
+    {
+        Directory.CreateDirectory(Path);
+        PrivacySpentFile.Write(System.IO.Path.Combine(Path, PrivacySpentFileName), record);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The newest whole checkpoint, with the privacy spent recorded beside it (<see cref="Checkpoint.Spent"/>), and why any newer checkpoint was passed over.</summary>
+    /// <exception cref="InvalidDataException">The folder holds no whole checkpoint, the message saying what each candidate lacked; or its privacy record is corrupt, the message naming the file.</exception>
     public (Checkpoint Checkpoint, IReadOnlyList<string> Skipped) LoadNewest()
+    {
+        var (checkpoint, skipped) = LoadNewestCheckpoint();
+        return (checkpoint with { Spent = PrivacySpentFile.Read(System.IO.Path.Combine(Path, PrivacySpentFileName)) }, skipped);
+    }
+
+    private (Checkpoint Checkpoint, IReadOnlyList<string> Skipped) LoadNewestCheckpoint()
     {
         var skipped = new List<string>();
         if (!Directory.Exists(Path))

@@ -36,13 +36,14 @@ public sealed class ClientStateStore : IDisposable
     /// <summary>Creates an empty store.</summary>
     /// <param name="memoryBudgetBytes">Bytes of state kept in memory before the least recently used entries spill to disk (at least 0).</param>
     /// <param name="spillDirectory">Where spilled entries go; null for a fresh temporary folder, deleted with the store.</param>
-    public ClientStateStore(long memoryBudgetBytes, string? spillDirectory = null)
+    /// <param name="releases">The clients' local-DP release counts; null for a ledger in memory (a simulation with checkpoints passes one kept beside them).</param>
+    public ClientStateStore(long memoryBudgetBytes, string? spillDirectory = null, ReleaseLedger? releases = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(memoryBudgetBytes);
         _memoryBudget = memoryBudgetBytes;
         _ownsSpillDirectory = spillDirectory is null;
         _spillDirectory = spillDirectory ?? Path.Combine(Path.GetTempPath(), "fedactors-client-state-" + Guid.NewGuid().ToString("N"));
-        Releases = ReleaseLedger.InMemory();
+        Releases = releases ?? ReleaseLedger.InMemory();
     }
 
     private ClientStateStore(long memoryBudgetBytes, string directory, bool persistent)

@@ -15,9 +15,14 @@ namespace FedActors.Core.Client;
 /// discarded attempt or a server resumed from an older checkpoint do not take back an update
 /// that already left the node, so each release counts once, for good. The count is written
 /// before the release is sent (<see cref="Record"/>), so a crash between the two over-counts
-/// rather than under-counts. A simulation's store is in memory; a resumed simulation raises each
-/// count to the attempts its checkpoint's history asked the client to train in (<see cref="RaiseTo"/>),
-/// which is exact when every asked client answered and over-counts a client that failed before releasing.
+/// rather than under-counts: the count is durable before the server can have seen the release.
+/// A simulation with a checkpoint folder keeps its ledger there
+/// (<see cref="Checkpoints.CheckpointFolder.LocalDpReleasesPath"/>), so a simulation resumed after
+/// a stop or a kill in the middle of a round, or after a failed attempt, counts those attempts'
+/// releases as the uninterrupted run did. Without one, or resuming a checkpoint that has no ledger
+/// beside it, each count is raised to the attempts the checkpoint's history asked the client to
+/// train in (<see cref="RaiseTo"/>), which over-counts a client that failed before releasing and
+/// cannot know of the attempts after the checkpoint.
 /// </remarks>
 public sealed class ReleaseLedger
 {
@@ -43,6 +48,29 @@ public sealed class ReleaseLedger
         lock (_gate)
         {
             return Current(client);
+        }
+    }
+
+    /// <summary>
+    /// Reads every client's count kept in the ledger's folder now (none in memory), so that a
+    /// corrupt file stops a resume before it starts, naming the file, instead of failing that
+    /// client's next release.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A client's ledger file is not a count; the message names it.</exception>
+    public void Verify()
+    {
+        if (_directory is null || !Directory.Exists(_directory))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var clients = Directory.EnumerateDirectories(_directory)
+                .Where(folder => File.Exists(Path.Combine(folder, FileName)))
+                .Select(folder => new ClientId(Uri.UnescapeDataString(Path.GetFileName(folder))))
+                .ToList();
+            clients.ForEach(client => Current(client));
         }
     }
 

@@ -22,7 +22,9 @@ namespace FedActors.Core.Server;
 /// actor, or sends an invalid update is dropped from the phase and named, with the phase, in the
 /// round's record. An attempt with too few valid updates is recorded as failed and retried (with
 /// new seeds) up to max-round-retries times, then the run fails with the reason. After every
-/// completed round the checkpoint callback gets the new state.
+/// completed round the checkpoint callback gets the new state; between checkpoints, what an
+/// accounted strategy spent is saved when an attempt releases its result or fails
+/// (<see cref="PrivacySpentRecord"/>), so that a stop or a kill mid-round loses none of it.
 /// </para>
 /// <para>
 /// A <see cref="StopRun"/> ends the run before its end so that it can be resumed: at once, or
@@ -89,6 +91,19 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         {
             _history.AddRange(resume.History);
             strategy.ImportState(resume.Strategy);
+
+            // Spent after the checkpoint (attempts lost to a stop or a kill): counted still. One of its round or before is in the checkpoint already.
+            if (start.ResumeSpent is { } spent && spent.Round > resume.Round && strategy is IAccountedStrategy accounted)
+            {
+                try
+                {
+                    accounted.ImportSpent(spent.Spent);
+                }
+                catch (ArgumentException e)
+                {
+                    throw new ArgumentException($"the privacy spent up to round {spent.Round} attempt {spent.Attempt}, recorded after the checkpoint of round {resume.Round}, does not fit strategy {strategy.Name}: {e.Message}", nameof(start), e);
+                }
+            }
         }
 
         WaitingForClients(NextRound, attempt: 1);
@@ -503,8 +518,11 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         PhasesAfterFit(current, current.Answered, Outcome(fit), () => Aggregate(current, [.. kept.OfType<FitResult>()], clientPrivacy));
     }
 
-    // Records a failed attempt, then retries the round (with new seeds) or fails the run.
-    private void FailAttempt(RoundAttempt current, string reason)
+    // Records a failed attempt, then retries the round (with new seeds) or fails the run. The
+    // uninterrupted run counts the failed attempt's step: so must a run resumed after it.
+    private void FailAttempt(RoundAttempt current, string reason) => SaveSpentThen(current, () => RecordFailedAttempt(current, reason));
+
+    private void RecordFailedAttempt(RoundAttempt current, string reason)
     {
         var record = current.ToRecord(reason, TakeStragglers());
         _history.Add(record);
@@ -574,6 +592,12 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
             return;
         }
 
+        // Released: what it spent is durable before anything reads the noised model (even an unusable one: it was made).
+        SaveSpentThen(current, () => TakeAggregate(current, result));
+    }
+
+    private void TakeAggregate(RoundAttempt current, AggregationResult result)
+    {
         var mismatch = _global.Layout.DescribeMismatch(result.Global.Layout);
         if (mismatch is not null || !result.Global.AllFinite())
         {
@@ -733,6 +757,53 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         }
     }
 
+    // What an accounted strategy has spent, made durable (PrivacySpentRecord says when, and why
+    // then), and only then the round goes on; the run fails when it cannot be. A store that
+    // writes elsewhere acknowledges later: the coordinator waits between phases meanwhile.
+    private void SaveSpentThen(RoundAttempt current, Action then)
+    {
+        if (_start.SaveSpent is not { } save || _strategy is not IAccountedStrategy accounted)
+        {
+            then();
+            return;
+        }
+
+        var what = $"could not record the privacy spent by round {current.Round} attempt {current.Attempt}";
+        Task saved;
+        try
+        {
+            saved = save(new PrivacySpentRecord(current.Round, current.Attempt, accounted.ExportSpent()));
+        }
+        catch (Exception e)
+        {
+            Fail($"{what}: {e.Message}");
+            return;
+        }
+
+        if (saved.IsCompletedSuccessfully)
+        {
+            then();
+            return;
+        }
+
+        saved.PipeTo(Self, success: () => new SpentSaved(current.Round, current.Attempt, null), failure: e => new SpentSaved(current.Round, current.Attempt, e.GetBaseException().Message));
+        Become(() =>
+        {
+            Receive<SpentSaved>(m => m.Round == current.Round && m.Attempt == current.Attempt, m =>
+            {
+                if (m.Error is { } error)
+                {
+                    Fail($"{what}: {error}");
+                }
+                else
+                {
+                    then();
+                }
+            });
+            ReceiveBetweenPhases();
+        });
+    }
+
     // The draw of an attempt's clients: a fixed-size seeded sample, or Poisson sampling under central DP.
     private ImmutableArray<ClientId> SampleFit(RoundNumber round, int attempt)
     {
@@ -821,6 +892,7 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
         Receive<PhaseDeadline>(_ => { });
         Receive<RegistrationDeadline>(_ => { });
         Receive<Aggregated>(_ => { });
+        Receive<SpentSaved>(_ => { });
         Receive<GlobalModelEvaluated>(_ => { });
         Receive<GlobalModelEvaluationFailed>(_ => { });
     }
@@ -947,4 +1019,6 @@ public sealed class RoundCoordinator : ReceiveActor, IWithTimers
     private sealed record RegistrationDeadline(RoundNumber Round, int Attempt) : INoSerializationVerificationNeeded;
 
     private sealed record Aggregated(RoundNumber Round, int Attempt, AggregationResult? Result, string? Error, TimeSpan Elapsed) : INoSerializationVerificationNeeded;
+
+    private sealed record SpentSaved(RoundNumber Round, int Attempt, string? Error) : INoSerializationVerificationNeeded;
 }

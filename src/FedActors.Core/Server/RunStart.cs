@@ -16,11 +16,20 @@ namespace FedActors.Core.Server;
 /// </param>
 /// <param name="Resume">The checkpoint to continue from (its round, history and strategy state); null for a fresh run.</param>
 /// <param name="SaveCheckpoint">Called after every completed round, on the coordinator's thread; null for none. A throw fails the run.</param>
+/// <param name="ResumeSpent">What a strategy's accountant had spent after <paramref name="Resume"/> was written (its record beside the checkpoint); null for none.</param>
+/// <param name="SaveSpent">
+/// Called, on the coordinator's thread, with what an accounted strategy (<see cref="Strategies.IAccountedStrategy"/>)
+/// has spent, when an attempt released a result and when one failed (<see cref="PrivacySpentRecord"/>);
+/// its task completes once the record is durable, and the round goes on only then. Null for none.
+/// A throw or a faulted task fails the run before anything more is released.
+/// </param>
 public sealed record RunStart(
     Parameters Initial,
     int ClientsBeforeFirstRound = 0,
     RunCheckpoint? Resume = null,
-    Action<RunCheckpoint>? SaveCheckpoint = null);
+    Action<RunCheckpoint>? SaveCheckpoint = null,
+    PrivacySpentRecord? ResumeSpent = null,
+    Func<PrivacySpentRecord, Task>? SaveSpent = null);
 
 /// <summary>The server's part of a checkpoint: everything the rounds after <paramref name="Round"/> depend on.</summary>
 /// <param name="Round">The last completed round.</param>

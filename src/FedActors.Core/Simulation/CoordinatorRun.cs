@@ -28,7 +28,8 @@ public sealed record CoordinatorRun(IActorRef Coordinator, Task<RunOutcome> Outc
         Action<RunCheckpoint>? save = setup.Checkpoints is { } store
             ? server => store.Save(new Checkpoint(server, clientStates?.Snapshot(server.Round) ?? [], identity))
             : null;
-        var start = new RunStart(setup.InitialParameters, setup.Clients.Count, setup.Resume?.Server, save);
+        Func<PrivacySpentRecord, Task>? saveSpent = setup.Checkpoints is IPrivacySpentStore spentStore ? spentStore.SaveSpent : null;
+        var start = new RunStart(setup.InitialParameters, setup.Clients.Count, setup.Resume?.Server, save, setup.Resume?.Spent, saveSpent);
         var outcome = new TaskCompletionSource<RunOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var listener = system.ActorOf(RunListener.Props(outcome, onRound), "run-listener");
         var coordinator = system.ActorOf(RoundCoordinator.Props(settings, setup.Strategy, setup.CentralEvaluator, listener, start), "coordinator");

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
+using FedActors.Core.Checkpoints;
 using FedActors.Core.Client;
 using FedActors.Core.Configuration;
 using FedActors.Core.Metrics;
@@ -37,13 +38,14 @@ public static class InProcessSimulation
         CancellationToken cancellationToken = default)
     {
         settings.Server.CheckFeasibleFor(setup.Clients.Count, "the simulation's clients");
-        using var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
+        var (releases, counted) = settings.Clients.LocalDp is null ? (ReleaseLedger.InMemory(), false) : OpenReleaseLedger(setup);
+        using var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory, releases);
         if (setup.Resume is { } resume)
         {
             store.Restore(resume.ClientStates);
-            if (settings.Clients.LocalDp is not null)
+            if (settings.Clients.LocalDp is not null && !counted)
             {
-                // This process never saw the releases before the checkpoint: every client asked in an attempt may have made one.
+                // No ledger kept this run's releases: every client asked in an attempt of the history may have made one.
                 foreach (var asked in resume.Server.History.SelectMany(r => r.Asked).GroupBy(c => c))
                 {
                     store.Releases.RaiseTo(asked.Key, asked.LongCount());
@@ -62,5 +64,39 @@ public static class InProcessSimulation
         {
             await system.Terminate().ConfigureAwait(false);
         }
+    }
+
+    // Under local DP a client has released its update once it sent it, whether or not the round
+    // completes: with a checkpoint folder the counts are kept there, each durable before its
+    // release is sent, so a resume after a stop or a kill mid-round still counts it. Counted is
+    // true when the ledger holds this run's releases so far: a fresh run's (it starts empty, a
+    // run's accounting being its own) or one kept beside the checkpoint resumed from.
+    private static (ReleaseLedger Ledger, bool Counted) OpenReleaseLedger(SimulationSetup setup)
+    {
+        if (setup.Checkpoints is not CheckpointFolder folder)
+        {
+            return (ReleaseLedger.InMemory(), setup.Resume is null);
+        }
+
+        var path = folder.LocalDpReleasesPath;
+        if (setup.Resume is null)
+        {
+            if (Directory.Exists(path))
+            {
+                Directory.Delete(path, recursive: true);
+            }
+
+            return (ReleaseLedger.Persistent(path), true);
+        }
+
+        var ledger = ReleaseLedger.Persistent(path);
+        if (!Directory.Exists(path))
+        {
+            // A checkpoint written without a ledger beside it (an older FedActors): from the history, then kept here.
+            return (ledger, false);
+        }
+
+        ledger.Verify();
+        return (ledger, true);
     }
 }

@@ -64,10 +64,11 @@ namespace FedActors.Core.Strategies;
 /// and unnoised. The round's metrics (<c>dp.*</c>) are all functions of the released values:
 /// ε after the steps so far at δ, the steps, C, the noise's standard deviation on the sum, q·N,
 /// and with adaptive clipping the noised unclipped share b̄ and the next C. The accountant and C
-/// are checkpointed state.
+/// are checkpointed state; the accountant is also kept between checkpoints
+/// (<see cref="IAccountedStrategy"/>), so that a resumed run counts the attempts a stop or a kill lost.
 /// </para>
 /// </remarks>
-public sealed class DpFedAvg : IStrategy
+public sealed class DpFedAvg : IAccountedStrategy
 {
     /// <summary>The prefix of this wrapper's checkpointed scalars.</summary>
     public const string StatePrefix = "dp-fedavg.";
@@ -239,6 +240,20 @@ public sealed class DpFedAvg : IStrategy
         var innerScalars = state.Scalars.RemoveRange(state.Scalars.Keys.Where(k => k.StartsWith(StatePrefix, StringComparison.Ordinal)));
         _inner.ImportState(state with { Scalars = innerScalars });
         (_accountant, _epsilon, _clip, _counted) = (accountant, accountant.Epsilon(Settings.Delta), clip, null);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The accountant under <see cref="StatePrefix"/>, as <see cref="ExportState"/> writes it.</remarks>
+    public ImmutableSortedDictionary<string, double> ExportSpent() => _accountant.ToScalars(StatePrefix);
+
+    /// <inheritdoc />
+    public void ImportSpent(IReadOnlyDictionary<string, double> spent)
+    {
+        var accountant = StepAccountant.FromScalars(Settings.Accountant, Settings.Conversion, spent, StatePrefix);
+        if (accountant.Steps >= _accountant.Steps)
+        {
+            (_accountant, _epsilon, _counted) = (accountant, accountant.Epsilon(Settings.Delta), null);
+        }
     }
 
     /// <summary>

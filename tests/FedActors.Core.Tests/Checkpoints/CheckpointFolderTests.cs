@@ -176,7 +176,7 @@ public sealed class CheckpointFolderTests : IDisposable
         return folder;
     }
 
-    private static Checkpoint CheckpointOf(int round)
+    internal static Checkpoint CheckpointOf(int round)
     {
         var c1 = new ClientId("c1");
         var c2 = new ClientId("c2");
@@ -199,7 +199,7 @@ public sealed class CheckpointFolderTests : IDisposable
         return new Checkpoint(server, clients, run);
     }
 
-    private static void DamageFile(string path, Damage damage)
+    internal static void DamageFile(string path, Damage damage)
     {
         var bytes = File.ReadAllBytes(path);
         if (damage == Damage.Truncated)
