@@ -276,7 +276,7 @@ public sealed class BulkChannelTests : TestKit, IDisposable
         _connections.Add(connection);
         var inbox = Channel.CreateUnbounded<BulkFrame>();
         var ended = new TaskCompletionSource<BulkLoss>(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.Start(f => inbox.Writer.TryWrite(f), l => ended.TrySetResult(l));
+        connection.Start(f => inbox.Writer.TryWrite(f with { Payload = f.Payload.ToArray() }), l => ended.TrySetResult(l)); // the payload's buffer is the connection's until the callback returns
         return (connection, inbox, ended);
     }
 

@@ -273,14 +273,16 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
 
             switch (frame.Kind)
             {
+                // The payload's buffer goes back when this returns: the model is copied, since the node keeps it.
                 case BulkKind.Model:
-                    return new FromBulk(new WholeModel(frame.ModelId(), Chunking.AsArray(frame.Payload)), null);
+                    return new FromBulk(new WholeModel(frame.ModelId(), frame.Payload.ToArray()), null);
                 case BulkKind.NodeMessage:
                     var serializer = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerForType(typeof(INodeMessage));
-                    return new FromBulk(serializer.FromBinary(Chunking.AsArray(frame.Payload), frame.NodeManifest()), null);
+                    return new FromBulk(serializer.FromBinary(frame.Payload.ToArray(), frame.NodeManifest()), null);
                 default:
                     var (client, manifest, _) = frame.MessageHeader();
-                    return new FromBulk(new Outgoing(client, Chunking.Read(system, manifest, Chunking.AsArray(frame.Payload))), null);
+                    var protocol = (ProtocolSerializer)system.Serialization.FindSerializerForType(typeof(IFedActorsMessage));
+                    return new FromBulk(new Outgoing(client, (IFedActorsMessage)protocol.FromMemory(frame.Payload, manifest)), null);
             }
         }
         catch (Exception e) when (e is InvalidDataException or SerializationException)
@@ -340,10 +342,13 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         if (_bulk is { } bulk && _outgoing.Count == 0)
         {
             var serializer = (ProtocolSerializer)Context.System.Serialization.FindSerializerFor(message);
-            if (bulk.TrySend(BulkFrame.Message(client, serializer.Manifest(message), Guid.NewGuid(), serializer.ToMemory(message)) with { Origin = new Outgoing(client, message) }))
+            var pooled = serializer.ToPooled(message);
+            if (bulk.TrySend(BulkFrame.Message(client, serializer.Manifest(message), Guid.NewGuid(), pooled.Memory) with { Origin = new Outgoing(client, message), Owner = pooled }))
             {
                 return;
             }
+
+            pooled.Dispose();
         }
 
         foreach (var chunk in Chunking.Split(Context.System, client, message, _settings.ChunkSize))
@@ -427,14 +432,15 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
     // its client, or, when it could not be built, the server hears so and drops that client's update.
     private void Deliver(IReadOnlyList<ResolvedRequest> resolved)
     {
-        foreach (var (request, payload, failure) in resolved)
+        foreach (var (request, model, failure) in resolved)
         {
             var reason = failure;
-            if (payload is not null && _local.TryGetValue(request.Client, out var client))
+            if (model is not null && _local.TryGetValue(request.Client, out var client))
             {
                 try
                 {
-                    client.Tell(Chunking.Read(Context.System, request.Manifest, payload));
+                    var protocol = (ProtocolSerializer)Context.System.Serialization.FindSerializerForType(typeof(IFedActorsMessage));
+                    client.Tell(protocol.FromParts(request.Before, model, request.After, request.Manifest));
                     continue;
                 }
                 catch (SerializationException e)

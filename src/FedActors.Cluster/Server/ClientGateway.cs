@@ -181,7 +181,8 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
                 return new BulkArrived(node, client, null, $"{frame.Describe()} is corrupted: {damage}");
             }
 
-            return new BulkArrived(node, client, Chunking.Read(system, manifest, Chunking.AsArray(frame.Payload)), null);
+            var protocol = (ProtocolSerializer)system.Serialization.FindSerializerForType(typeof(IFedActorsMessage));
+            return new BulkArrived(node, client, (IFedActorsMessage)protocol.FromMemory(frame.Payload, manifest), null);
         }
         catch (Exception e) when (e is InvalidDataException or SerializationException)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Net.Security;
@@ -131,7 +132,11 @@ internal sealed class BulkConnection
     public static X509Certificate2 AsCertificate2(X509Certificate certificate) =>
         certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
 
-    /// <summary>Starts both loops: <paramref name="received"/> gets each frame in (on the reader's thread), <paramref name="closed"/> the end, once.</summary>
+    /// <summary>
+    /// Starts both loops: <paramref name="received"/> gets each frame in, on the reader's thread,
+    /// and <paramref name="closed"/> the end, once. A received frame's payload is a rented buffer,
+    /// good only until <paramref name="received"/> returns: read it there, or copy what is kept.
+    /// </summary>
     public void Start(Action<BulkFrame> received, Action<BulkLoss> closed)
     {
         _received = received;
@@ -167,6 +172,7 @@ internal sealed class BulkConnection
                 await _stream.WriteAsync(frame.Payload, _stop.Token).ConfigureAwait(false);
                 await _stream.FlushAsync(_stop.Token).ConfigureAwait(false);
                 _writing = null;
+                frame.Owner?.Dispose();
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
@@ -210,15 +216,23 @@ internal sealed class BulkConnection
                     return;
                 }
 
-                // Uninitialised: the read fills it whole, and zeroing a model-sized buffer first costs a pass over it.
-                var payload = GC.AllocateUninitializedArray<byte>(length);
-                await _stream.ReadExactlyAsync(payload, _stop.Token).ConfigureAwait(false);
-                _reading = null;
-                var crc = Crc32.HashToUInt32(payload);
-                _received(new BulkFrame(kind, header, payload)
+                // Rented: a model-sized array per message would land on the large object heap each time.
+                var rented = ArrayPool<byte>.Shared.Rent(length);
+                try
                 {
-                    Damage = crc == checksum ? null : $"its CRC-32 is {crc:x8}, the sender's {checksum:x8}",
-                });
+                    var payload = rented.AsMemory(0, length);
+                    await _stream.ReadExactlyAsync(payload, _stop.Token).ConfigureAwait(false);
+                    _reading = null;
+                    var crc = Crc32.HashToUInt32(payload.Span);
+                    _received(new BulkFrame(kind, header, payload)
+                    {
+                        Damage = crc == checksum ? null : $"its CRC-32 is {crc:x8}, the sender's {checksum:x8}",
+                    });
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(rented);
+                }
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or EndOfStreamException)
@@ -246,6 +260,12 @@ internal sealed class BulkConnection
         while (_outgoing.Reader.TryRead(out var frame))
         {
             unsent.Add(frame);
+        }
+
+        // Their senders resend them from their origins: the payloads' buffers go back.
+        foreach (var frame in unsent)
+        {
+            frame.Owner?.Dispose();
         }
 
         try

@@ -33,6 +33,9 @@ internal sealed record BulkFrame(BulkKind Kind, byte[] Header, ReadOnlyMemory<by
     /// <summary>What the sender would send another way if the frame never leaves: not on the wire.</summary>
     public object? Origin { get; init; }
 
+    /// <summary>What holds the payload's buffer (a rented one), disposed once the frame is on the wire or will never be; null for none.</summary>
+    public IDisposable? Owner { get; init; }
+
     /// <summary>Why a received frame cannot be used (its CRC-32 disagrees); null when it can.</summary>
     public string? Damage { get; init; }
 

@@ -58,10 +58,6 @@ internal static class Chunking
         }
     }
 
-    /// <summary>The array behind <paramref name="bytes"/> when they are all of it (a bulk frame's payload), else a copy.</summary>
-    public static byte[] AsArray(ReadOnlyMemory<byte> bytes) =>
-        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length ? segment.Array : bytes.ToArray();
-
     /// <summary>Reads a reassembled message with the protocol's serializer.</summary>
     /// <exception cref="System.Runtime.Serialization.SerializationException">The bytes are not a message of that manifest (or of this wire version).</exception>
     public static IFedActorsMessage Read(ActorSystem system, string manifest, byte[] bytes)

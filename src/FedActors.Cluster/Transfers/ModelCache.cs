@@ -125,14 +125,8 @@ internal sealed class ModelCache
         return failed;
     }
 
-    private static ResolvedRequest Resolve(SharedRequest request, byte[] model)
-    {
-        var payload = new byte[request.Before.Length + model.Length + request.After.Length];
-        request.Before.Span.CopyTo(payload);
-        model.CopyTo(payload, request.Before.Length);
-        request.After.Span.CopyTo(payload.AsSpan(request.Before.Length + model.Length));
-        return new ResolvedRequest(request, payload, null);
-    }
+    // The request's parts stay apart: each client's request is read across them (ProtocolSerializer.FromParts), without a model-sized copy each.
+    private static ResolvedRequest Resolve(SharedRequest request, byte[] model) => new(request, model, null);
 
     private static List<ResolvedRequest> Break(Entry entry, string reason)
     {
@@ -218,8 +212,12 @@ internal sealed class ModelCache
     }
 }
 
-/// <summary>A request to a client built from its model, or why it could not be.</summary>
-/// <param name="Request">The request.</param>
-/// <param name="Payload">The whole request's serialized bytes; null when it failed.</param>
+/// <summary>A request to a client with the model it names, or why it could not be built.</summary>
+/// <param name="Request">The request: its own bytes before and after the model.</param>
+/// <param name="Model">The encoding of the model it names; null when it failed.</param>
 /// <param name="Failure">Why it could not be built; null when it was.</param>
-internal sealed record ResolvedRequest(SharedRequest Request, byte[]? Payload, string? Failure);
+internal sealed record ResolvedRequest(SharedRequest Request, byte[]? Model, string? Failure)
+{
+    /// <summary>The whole request's serialized bytes, concatenated (for tests and logs: a client's request is read across the parts); null when it failed.</summary>
+    public byte[]? Payload => Model is null ? null : [.. Request.Before.Span, .. Model, .. Request.After.Span];
+}

@@ -167,7 +167,14 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
         var manifest = serializer.Manifest(request.Message);
         if (!ProtocolSerializer.TrySplitAroundGlobal(request.Message, out var global, out var before, out var after))
         {
-            return bulk.TrySend(BulkFrame.Message(request.Client, manifest, Guid.NewGuid(), serializer.ToMemory(request.Message)) with { Origin = request });
+            var pooled = serializer.ToPooled(request.Message);
+            if (bulk.TrySend(BulkFrame.Message(request.Client, manifest, Guid.NewGuid(), pooled.Memory) with { Origin = request, Owner = pooled }))
+            {
+                return true;
+            }
+
+            pooled.Dispose();
+            return false;
         }
 
         var model = _models.Of(global);

@@ -70,17 +70,34 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     /// <inheritdoc />
     public override byte[] ToBinary(object obj)
     {
-        var bytes = ToMemory(obj);
-        return System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var whole) && whole.Count == whole.Array!.Length ? whole.Array : bytes.ToArray();
+        // Sized exactly and left unzeroed: a model-sized message is written once, with no copy to trim it.
+        var bytes = GC.AllocateUninitializedArray<byte>(SizeOf(obj));
+        Write(new MemoryStream(bytes), obj);
+        return bytes;
     }
 
     /// <summary>
-    /// <see cref="ToBinary"/>'s bytes without the copy to an exactly sized array: for a layer that
-    /// writes them to a stream (the cluster's bulk channel), that copy of a model is wasted.
+    /// <see cref="ToBinary"/>'s bytes in a buffer rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>,
+    /// for a layer that writes them to a stream and lets them go (the cluster's bulk channel): a
+    /// model-sized array per message would otherwise land on the large object heap each time.
     /// </summary>
-    public ReadOnlyMemory<byte> ToMemory(object obj)
+    public PooledBytes ToPooled(object obj)
     {
-        using var stream = new MemoryStream(EstimateSize(obj));
+        var pooled = PooledBytes.Rent(SizeOf(obj));
+        Write(new MemoryStream(pooled.Array, 0, pooled.Length), obj);
+        return pooled;
+    }
+
+    // The encoding's length, by writing it to a stream that only counts: no model-sized copy.
+    private static int SizeOf(object obj)
+    {
+        var counter = new ByteCounter();
+        Write(counter, obj);
+        return checked((int)counter.Length);
+    }
+
+    private static void Write(Stream stream, object obj)
+    {
         using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
         {
             w.Write(WireVersion);
@@ -133,13 +150,29 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                     throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
             }
         }
-
-        return new ReadOnlyMemory<byte>(stream.GetBuffer(), 0, (int)stream.Length);
     }
 
     /// <inheritdoc />
-    public override object FromBinary(byte[] bytes, string manifest)
+    public override object FromBinary(byte[] bytes, string manifest) => Read(new MemoryStream(bytes, writable: false), manifest);
+
+    /// <summary>Reads a message from <paramref name="bytes"/> (a slice of a larger buffer, such as a rented one), without copying them.</summary>
+    /// <exception cref="SerializationException">As <see cref="FromBinary"/>.</exception>
+    public object FromMemory(ReadOnlyMemory<byte> bytes, string manifest) =>
+        Read(MemoryMarshal.TryGetArray(bytes, out var segment) ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false) : new MemoryStream(bytes.ToArray(), writable: false), manifest);
+
+    /// <summary>
+    /// Reads a message whose payload is the concatenation of <paramref name="before"/>,
+    /// <paramref name="model"/> and <paramref name="after"/>, without concatenating them: a client
+    /// node rebuilds each of its clients' requests from one model it holds and the request's own
+    /// small parts (see <see cref="TrySplitAroundGlobal"/>), and a model-sized copy per request is waste.
+    /// </summary>
+    /// <exception cref="SerializationException">As <see cref="FromBinary"/>.</exception>
+    public object FromParts(ReadOnlyMemory<byte> before, ReadOnlyMemory<byte> model, ReadOnlyMemory<byte> after, string manifest) =>
+        Read(new ConcatenatedStream([before, model, after]), manifest);
+
+    private object Read(Stream stream, string manifest)
     {
+        var length = stream.Length;
         var name = manifest switch
         {
             RegisterClientManifest => nameof(RegisterClient),
@@ -149,12 +182,12 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
             EvaluateRequestManifest => nameof(EvaluateRequest),
             EvaluateResultManifest => nameof(EvaluateResult),
             ClientFailedManifest => nameof(ClientFailed),
-            _ => throw new SerializationException($"FedActors protocol: unknown manifest '{manifest}' ({bytes.Length} bytes)"),
+            _ => throw new SerializationException($"FedActors protocol: unknown manifest '{manifest}' ({length} bytes)"),
         };
 
         try
         {
-            using var r = new BinaryReader(new MemoryStream(bytes, writable: false));
+            using var r = new BinaryReader(stream);
             var version = r.ReadByte();
             if (version != WireVersion)
             {
@@ -174,17 +207,17 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
                 EvaluateResultManifest => new EvaluateResult(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), r.ReadInt32(), r.ReadDouble(), r.ReadDouble()),
                 _ => new ClientFailed(ReadClientId(r), new RoundNumber(r.ReadInt32()), r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadBoolean()),
             };
-            if (r.BaseStream.Position != bytes.Length)
+            if (r.BaseStream.Position != length)
             {
                 throw new SerializationException(
-                    $"FedActors protocol: {name} payload has {bytes.Length - r.BaseStream.Position} unexpected trailing bytes");
+                    $"FedActors protocol: {name} payload has {length - r.BaseStream.Position} unexpected trailing bytes");
             }
 
             return message;
         }
         catch (EndOfStreamException)
         {
-            throw new SerializationException($"FedActors protocol: {name} payload is truncated ({bytes.Length} bytes)");
+            throw new SerializationException($"FedActors protocol: {name} payload is truncated ({length} bytes)");
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidDataException)
         {
@@ -257,14 +290,6 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         WriteTensorMap(w, m.Extras);
         w.Write(m.Timeout.Ticks);
     }
-
-    private static int EstimateSize(object obj) => obj switch
-    {
-        FitRequest m => (m.Global.Length * sizeof(float)) + 1024,
-        FitResult m => (m.Updated.Length * sizeof(float)) + 1024,
-        EvaluateRequest m => (m.Global.Length * sizeof(float)) + 1024,
-        _ => 64,
-    };
 
     private static ClientId ReadClientId(BinaryReader r) => new(r.ReadString());
 
@@ -402,5 +427,41 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
         return count >= 0 && count <= max
             ? count
             : throw new InvalidDataException($"{what} is {count}, outside 0..{max}");
+    }
+
+    /// <summary>A stream that only counts what is written to it.</summary>
+    private sealed class ByteCounter : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position
+        {
+            get => _length;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+
+        public override void WriteByte(byte value) => _length++;
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

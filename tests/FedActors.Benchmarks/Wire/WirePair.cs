@@ -191,7 +191,13 @@ internal sealed class WirePair : IAsyncDisposable
         public BenchCoordinator(Ends ends)
         {
             Receive<RegisterClientOnNode>(_ => ends.Registered.TrySetResult(Sender));
-            Receive<FitResult>(_ => ends.Arrived());
+            Receive<FitResult>(m =>
+            {
+                ends.Arrived();
+
+                // As the coordinator does once it has aggregated an update: its buffer goes back to the pool.
+                m.Updated.Release();
+            });
             Receive<ClientFailed>(m => ends.Failed(m.Reason));
             Receive<NodeUnreachable>(_ => ends.CountUnreachable());
             ReceiveAny(_ => { });

@@ -154,4 +154,39 @@ public sealed class ProtocolSerializerTests : Akka.TestKit.Xunit2.TestKit
             Assert.Equal(payload, before.Concat(ProtocolSerializer.EncodeParameters(global!)).Concat(after).ToArray());
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Messages))]
+    public void EveryMessage_ReadFromPartsFromASliceOrFromARentedBuffer_IsTheMessageToBinaryGives(IFedActorsMessage message)
+    {
+        // given a message, its payload, and the same bytes rented, sliced out of a larger buffer and cut in three
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(message);
+        var manifest = serializer.Manifest(message);
+        var payload = serializer.ToBinary(message);
+        using var pooled = serializer.ToPooled(message);
+        var padded = new byte[payload.Length + 9];
+        payload.CopyTo(padded, 4);
+        int third = payload.Length / 3, twoThirds = 2 * payload.Length / 3;
+
+        // when each is read, then it is the same message, and the rented bytes are the payload's
+        Assert.Equal(payload, pooled.Memory.ToArray());
+        Assert.Equal(Describe(message), Describe((IFedActorsMessage)serializer.FromMemory(padded.AsMemory(4, payload.Length), manifest)));
+        Assert.Equal(Describe(message), Describe((IFedActorsMessage)serializer.FromParts(payload.AsMemory(0, third), payload.AsMemory(third, twoThirds - third), payload.AsMemory(twoThirds), manifest)));
+    }
+
+    [Fact]
+    public void ARequestReadFromParts_WithItsModelCutShort_FailsAsTruncated_AndWithABytePastItsEnd_NamesTheTrailingByte()
+    {
+        // given a fit request split around its model
+        var request = new FitRequest(new RoundNumber(2), 1, Parameters.Wrap(new ParameterLayout([new TensorSpec("w", [64])]), [.. Enumerable.Range(0, 64).Select(i => (float)i)]), new FitConfig(1, 8, 0.1f, 0, 0, ImmutableSortedDictionary<string, double>.Empty), 3, ImmutableSortedDictionary<string, Parameters>.Empty, TimeSpan.FromSeconds(5));
+        var serializer = (ProtocolSerializer)Sys.Serialization.FindSerializerFor(request);
+        Assert.True(ProtocolSerializer.TrySplitAroundGlobal(request, out var global, out var before, out var after));
+        var model = ProtocolSerializer.EncodeParameters(global!);
+
+        // when the model is 4 bytes short, or one byte follows the request's end, then each read fails saying which
+        var truncated = Assert.Throws<SerializationException>(() => serializer.FromParts(before, model.AsMemory(0, model.Length - 4), after, serializer.Manifest(request)));
+        Assert.Contains("FitRequest payload is truncated", truncated.Message);
+        var trailing = Assert.Throws<SerializationException>(() => serializer.FromParts(before, model, (byte[])[.. after, 7], serializer.Manifest(request)));
+        Assert.Contains("FitRequest payload has 1 unexpected trailing bytes", trailing.Message);
+    }
 }
