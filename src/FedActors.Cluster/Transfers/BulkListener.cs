@@ -43,6 +43,12 @@ internal sealed class BulkListener : IDisposable
     /// <exception cref="SocketException">The port cannot be bound (taken, or not this machine's address).</exception>
     public BulkListener(string host, int port, TlsSettings tls, FederationTrust? trust, long maxPayload, ILoggingAdapter log, AuditLog? audit, Action<BulkAdmission, BulkConnection> opened)
     {
+        if (tls.Enabled && trust is null)
+        {
+            // Else the bulk channel would run in plaintext beside a TLS cluster connection.
+            throw new ArgumentException("with TLS on, the bulk listener needs the federation's trust", nameof(trust));
+        }
+
         _audit = audit;
         _tls = tls;
         _trust = trust;

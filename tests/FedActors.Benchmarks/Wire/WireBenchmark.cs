@@ -34,15 +34,17 @@ public static class WireBenchmark
         }
 
         var reply = new FitResult(new ClientId("client-0"), new RoundNumber(1), 1, Parameters.Wrap(layout, values), 10, 0.5, 0.5, ImmutableSortedDictionary<string, Parameters>.Empty, ImmutableSortedDictionary<string, double>.Empty);
-        using var tcp = await TcpPair.StartAsync().ConfigureAwait(false);
+        using var federation = options.Tls ? new WireFederation(reply.Client) : null;
+        using var tcp = await TcpPair.StartAsync(federation).ConfigureAwait(false);
         byte[]? bytes = null;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wire: {options.Parameters:N0} parameters, {WarmUp} warm-up and {options.Repeats} measured transfers per path, loopback, {Environment.ProcessorCount} cores"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wire: {options.Parameters:N0} parameters, {WarmUp} warm-up and {options.Repeats} measured transfers per path, loopback, {Environment.ProcessorCount} cores, {(options.Tls ? "mutual TLS on every path (the baseline a TLS socket with the same certificates)" : "no TLS")}"));
         output.WriteLine("chunk_bytes  path                                        median_ms   min_ms   max_ms  x_tcp   MB/s");
         foreach (var chunkSize in options.ChunkSizes)
         {
             // Both paths side by side: the bulk channel (the default) and chunks on the cluster connection.
-            await using var bulk = await WirePair.StartAsync(layout, chunkSize).ConfigureAwait(false);
-            await using var pair = await WirePair.StartAsync(layout, chunkSize, "fedactors.cluster.bulk-channel.enabled = off").ConfigureAwait(false);
+            string serverTls = federation?.ServerHocon ?? string.Empty, nodeTls = federation?.NodeHocon ?? string.Empty;
+            await using var bulk = await WirePair.StartAsync(layout, chunkSize, serverOnly: serverTls, nodeOnly: nodeTls).ConfigureAwait(false);
+            await using var pair = await WirePair.StartAsync(layout, chunkSize, "fedactors.cluster.bulk-channel.enabled = off", serverTls, nodeTls).ConfigureAwait(false);
             bytes ??= ((SerializerWithStringManifest)pair.Node.Serialization.FindSerializerFor(reply)).ToBinary(reply);
             List<TimeSpan> tcpTimes = [], bulkUpTimes = [], bulkDownTimes = [], upTimes = [], downTimes = [], unpacedTimes = [], bulkPings = [], pings = [], unpacedPings = [];
             for (var i = 0; i < WarmUp + options.Repeats; i++)
@@ -173,21 +175,25 @@ public static class WireBenchmark
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
-    /// <summary>Two ends of one loopback TCP connection; a send writes the bytes on one end and reads them whole on the other.</summary>
+    /// <summary>Two ends of one loopback TCP connection (in mutual TLS with a federation's certificates, when given); a send writes the bytes on one end and reads them whole on the other.</summary>
     private sealed class TcpPair : IDisposable
     {
         private readonly TcpListener _listener;
         private readonly TcpClient _sender;
         private readonly TcpClient _receiver;
+        private readonly Stream _out;
+        private readonly Stream _in;
 
-        private TcpPair(TcpListener listener, TcpClient sender, TcpClient receiver)
+        private TcpPair(TcpListener listener, TcpClient sender, TcpClient receiver, Stream @out, Stream @in)
         {
             _listener = listener;
             _sender = sender;
             _receiver = receiver;
+            _out = @out;
+            _in = @in;
         }
 
-        public static async Task<TcpPair> StartAsync()
+        public static async Task<TcpPair> StartAsync(WireFederation? tls)
         {
             var listener = new TcpListener(IPAddress.Loopback, 0);
             listener.Start();
@@ -196,19 +202,24 @@ public static class WireBenchmark
             await sender.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port).ConfigureAwait(false);
             var receiver = await accepting.ConfigureAwait(false);
             receiver.NoDelay = true;
-            return new TcpPair(listener, sender, receiver);
+            Stream @out = sender.GetStream(), @in = receiver.GetStream();
+            if (tls is not null)
+            {
+                (@out, @in) = await tls.AuthenticateAsync(@out, @in).ConfigureAwait(false);
+            }
+
+            return new TcpPair(listener, sender, receiver, @out, @in);
         }
 
         public async Task<TimeSpan> SendAsync(byte[] bytes)
         {
             // The receiver needs a buffer for the message, as Akka's does: allocated per message.
             var started = Stopwatch.GetTimestamp();
-            var writing = _sender.GetStream().WriteAsync(bytes).AsTask();
+            var writing = _out.WriteAsync(bytes).AsTask();
             var buffer = new byte[bytes.Length];
-            var stream = _receiver.GetStream();
             for (var at = 0; at < buffer.Length;)
             {
-                var n = await stream.ReadAsync(buffer.AsMemory(at)).ConfigureAwait(false);
+                var n = await _in.ReadAsync(buffer.AsMemory(at)).ConfigureAwait(false);
                 at += n > 0 ? n : throw new IOException("the loopback connection closed");
             }
 
@@ -219,6 +230,8 @@ public static class WireBenchmark
 
         public void Dispose()
         {
+            _out.Dispose();
+            _in.Dispose();
             _sender.Dispose();
             _receiver.Dispose();
             _listener.Stop();

@@ -8,6 +8,9 @@ namespace FedActors.Benchmarks.Wire;
 /// <param name="ChunkSizes">The chunk sizes to measure the Akka paths with, in bytes.</param>
 public sealed record WireOptions(int Parameters, int Repeats, IReadOnlyList<int> ChunkSizes)
 {
+    /// <summary>True for mutual TLS on every path (--tls on), the baseline a TLS socket with the same certificates.</summary>
+    public bool Tls { get; init; }
+
     public const string Help = """
         wire: one model-sized message between two actor systems on loopback, through FedActors'
         real cluster path, against the same bytes over a plain TCP socket, side by side, each
@@ -28,6 +31,8 @@ public sealed record WireOptions(int Parameters, int Repeats, IReadOnlyList<int>
           --repeats R         measured transfers per path (default 15)
           --chunk-sizes LIST  comma-separated chunk sizes in bytes, each 1024..120000 (the
                               128000-byte default frame, less room for the headers; default 65536)
+          --tls on|off        mutual TLS with a federation made for the run, on the nodes and
+                              on the baseline socket (default off)
         """;
 
     /// <summary>Parses the options after the command name; null when help was asked for.</summary>
@@ -47,6 +52,7 @@ public sealed record WireOptions(int Parameters, int Repeats, IReadOnlyList<int>
                 "--parameters" => options with { Parameters = Whole(name, value, 1, 100_000_000) },
                 "--repeats" => options with { Repeats = Whole(name, value, 1, 1000) },
                 "--chunk-sizes" => options with { ChunkSizes = [.. value.Split(',').Select(v => Whole(name, v, 1024, 120_000))] },
+                "--tls" => options with { Tls = value switch { "on" => true, "off" => false, _ => throw new ArgumentException($"--tls is '{value}': on or off") } },
                 _ => throw new ArgumentException($"unknown option '{name}' (see `wire --help`)"),
             };
         }

@@ -55,7 +55,12 @@ internal sealed class WirePair : IAsyncDisposable
     /// <summary>How often the server counted the node unreachable.</summary>
     public int Unreachable => _ends.Unreachable;
 
-    public static async Task<WirePair> StartAsync(ParameterLayout layout, int chunkSize, string extra = "")
+    /// <param name="layout">The model's layout.</param>
+    /// <param name="chunkSize">The chunk size of the chunked path.</param>
+    /// <param name="extra">Settings of both nodes.</param>
+    /// <param name="serverOnly">Settings of the server node alone (its TLS certificate).</param>
+    /// <param name="nodeOnly">Settings of the client node alone (its TLS certificate).</param>
+    public static async Task<WirePair> StartAsync(ParameterLayout layout, int chunkSize, string extra = "", string serverOnly = "", string nodeOnly = "")
     {
         var config = FedActorsConfig.Load(ConfigurationFactory.ParseString(string.Create(CultureInfo.InvariantCulture, $"""
             fedactors.cluster.server.port = 0
@@ -64,8 +69,10 @@ internal sealed class WirePair : IAsyncDisposable
             akka.stdout-loglevel = WARNING
             {extra}
             """)), ClusterSettings.Defaults);
+        var nodeConfig = ConfigurationFactory.ParseString(nodeOnly).WithFallback(config);
+        config = ConfigurationFactory.ParseString(serverOnly).WithFallback(config);
         var settings = ClusterSettings.Read(config);
-        var server = ActorSystem.Create(settings.SystemName, NodeConfig.Server(settings, config));
+        var server = ActorSystem.Create(settings.SystemName, NodeConfig.Setup(settings, NodeConfig.Server(settings, config), Trust(settings), checkServerName: false));
         var member = Akka.Cluster.Cluster.Get(server);
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         member.RegisterOnMemberUp(() => up.TrySetResult());
@@ -78,15 +85,15 @@ internal sealed class WirePair : IAsyncDisposable
         // manager and its active server, which this benchmark does without.
         var made = new TaskCompletionSource<IActorRef>(TaskCreationOptions.RunContinuationsAsynchronously);
         string[] below = [NodeConfig.ActiveServerName, NodeConfig.GatewayName];
-        server.ActorOf(Props.Create(() => new Nest(below, ClientGateway.Props(coordinator, layout, settings), made)), NodeConfig.ServerManagerName);
+        server.ActorOf(Props.Create(() => new Nest(below, ClientGateway.Props(coordinator, layout, settings, Trust(settings)), made)), NodeConfig.ServerManagerName);
         var gateway = await made.Task.WaitAsync(TimeSpan.FromSeconds(30)).ConfigureAwait(false);
         ClusterClientReceptionist.Get(server).RegisterService(gateway);
 
         // With the bulk channel on, the pair is ready once the node's bulk connection is open.
         var bulkOpen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         server.EventStream.Subscribe(server.ActorOf(Props.Create(() => new BulkWatcher(bulkOpen))), typeof(Cluster.Transfers.NodeBulkChannel));
-        var nodeSettings = settings with { Seed = member.SelfAddress.ToString() };
-        var node = ActorSystem.Create(settings.SystemName, NodeConfig.Client(nodeSettings, member.SelfAddress, config));
+        var nodeSettings = ClusterSettings.Read(nodeConfig) with { Seed = member.SelfAddress.ToString() };
+        var node = ActorSystem.Create(settings.SystemName, NodeConfig.Setup(nodeSettings, NodeConfig.Client(nodeSettings, member.SelfAddress, nodeConfig), Trust(nodeSettings), checkServerName: true));
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var link = node.ActorOf(ServerLink.Props(nodeSettings, member.SelfAddress, [Client], layout, outcome), ClientNode.LinkName);
         var client = node.ActorOf(Props.Create(() => new BenchClient(link, ends)), "client");
@@ -154,6 +161,10 @@ internal sealed class WirePair : IAsyncDisposable
         ClientActor.Tell(reply);
         return Stopwatch.GetElapsedTime(started, await arrived.WaitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false));
     }
+
+    // With TLS on, the federation's trust: nodes prove their ids, and the bulk channel runs in TLS, as on a server node.
+    private static Cluster.Security.FederationTrust? Trust(ClusterSettings settings) =>
+        settings.Tls.Enabled ? new Cluster.Security.FederationTrust(settings.Tls.Ca!, string.Empty, null) : null;
 
     public async ValueTask DisposeAsync()
     {
