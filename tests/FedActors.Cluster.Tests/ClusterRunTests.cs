@@ -64,6 +64,45 @@ public sealed class ClusterRunTests
     }
 
     [Fact]
+    public async Task ANodeRestartedWithItsStateDirectory_GoesOnCountingItsClientsLocalDpReleases_AndOneWithoutItStartsFromZero()
+    {
+        // given a node with local DP and a state directory of its own, which took part in two rounds
+        const string dp = "fedactors.privacy { mode = local, local { clip = 0.5, noise-multiplier = 1.0 } }";
+        var state = Directory.CreateTempSubdirectory("fedactors-node-state-").FullName;
+        try
+        {
+            var withState = dp + $"\nfedactors.cluster.client.state-directory = \"{state.Replace("\\", "/")}\"";
+            var first = await RunAsync(withState);
+
+            // when the node is started again with that folder, for a run of two more rounds, and another node without one
+            var again = await RunAsync(withState);
+            var fresh = await RunAsync(dp);
+
+            // then the restarted node's clients count on from their two releases (3 and 4), where the other's count from 1
+            Assert.True(again[0] > first[1], $"after a restart with its folder, composed epsilon {again[0]} is not above the {first[1]} of two releases");
+            Assert.True(again[1] > again[0]);
+            Assert.Equal(first, fresh);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
+
+        // A two-round run of one node hosting client-0 and client-1: each round's composed local epsilon (the largest over its clients).
+        static async Task<double[]> RunAsync(string nodeOnly)
+        {
+            await using var cluster = await LocalCluster.StartAsync(2, LocalCluster.TwoClientRun);
+            var node = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: nodeOnly);
+            var outcome = await cluster.Server.Outcome.WaitAsync(Patience);
+            Assert.True(outcome.Succeeded, outcome.FailureReason);
+            await cluster.Server.EndRunAsync(outcome, TimeSpan.FromSeconds(5));
+            await node.Outcome.WaitAsync(Patience);
+            await node.DisposeAsync();
+            return [.. outcome.History.Where(r => r.Round.Value > 0).Select(r => r.Metrics[Core.Privacy.LocalPrivacyLoss.MetricComposed])];
+        }
+    }
+
+    [Fact]
     public async Task ANodeTheServerCannotDial_TakesPartOverTheConnectionItOpened()
     {
         // given a node that tells the server an address nobody can dial (a node behind NAT)

@@ -39,7 +39,7 @@ public static class ClientNode
         // A client node checks the server's certificate against the federation CA too; it keeps no audit log.
         var trust = cluster.Tls.Enabled ? new Security.FederationTrust(cluster.Tls.Ca!, cluster.Tls.DenyListPath, audit: null) : null;
         var system = ActorSystem.Create(cluster.SystemName, NodeConfig.Setup(cluster, NodeConfig.Client(cluster, seed, settings.Config), trust, checkServerName: true));
-        var store = new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
+        var store = OpenStore(settings, cluster, system);
         var outcome = new TaskCompletionSource<ClientNodeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var link = system.ActorOf(ServerLink.Props(cluster, seed, [.. clients], layout, outcome), LinkName);
 
@@ -53,6 +53,31 @@ public static class ClientNode
         system.ActorOf(ClientSupervisor.Props(settings.Clients, link, clients, trainerFactory, store), "clients");
         LeaveOnStop(system, link);
         return new ClientNodeHandle(system, store, outcome.Task);
+    }
+
+    // With a state directory, what the node's clients keep (their local-DP release counts above
+    // all) outlives the node; without one, a restarted node's clients count their releases from zero.
+    private static ClientStateStore OpenStore(RuntimeSettings settings, ClusterSettings cluster, ActorSystem system)
+    {
+        if (cluster.StateDirectory.Length > 0)
+        {
+            try
+            {
+                return ClientStateStore.OpenPersistent(cluster.StateDirectory, settings.Clients.StateMemoryBudget);
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                system.Terminate().Wait();
+                throw new Akka.Configuration.ConfigurationException($"'fedactors.cluster.client.state-directory' is '{cluster.StateDirectory}', which does not open as this node's client state: {e.Message}");
+            }
+        }
+
+        if (settings.Clients.LocalDp is not null)
+        {
+            Akka.Event.LoggingExtensions.Warning(system.Log, "Local DP is on and 'fedactors.cluster.client.state-directory' is not set: the clients' release counts live in memory, so if this node restarts, their composed local epsilon counts from zero again and understates what they released. Give the node a folder of its own to keep them");
+        }
+
+        return new ClientStateStore(settings.Clients.StateMemoryBudget, settings.Clients.StateSpillDirectory);
     }
 
     // The node knows why it refused the server's certificate; the server's reasons for refusing the

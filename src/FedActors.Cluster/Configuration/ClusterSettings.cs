@@ -54,6 +54,9 @@ public sealed record ClusterSettings(
     /// <summary>The server's bulk port; 0 for a free one (<c>bulk-channel.port</c>).</summary>
     public int BulkPort { get; init; }
 
+    /// <summary>Where a client node keeps its clients' state across restarts (<c>client.state-directory</c>); empty for a temporary folder.</summary>
+    public string StateDirectory { get; init; } = string.Empty;
+
     /// <summary>hocon/reference.cluster.conf, as embedded.</summary>
     public static Config Defaults => DefaultsLazy.Value;
 
@@ -92,6 +95,7 @@ public sealed record ClusterSettings(
             MoreSeeds = Addresses(full, C + "client.seeds"),
             BulkEnabled = r.Bool(C + "bulk-channel.enabled"),
             BulkPort = r.Int(C + "bulk-channel.port", min: 0, max: 65535),
+            StateDirectory = full.GetString(C + "client.state-directory", string.Empty) ?? string.Empty,
         };
         if (!Akka.Actor.ActorPath.IsValidPathElement(settings.SystemName) || settings.SystemName.Contains('@'))
         {
