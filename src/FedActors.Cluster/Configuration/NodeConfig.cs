@@ -95,6 +95,9 @@ public static class NodeConfig
           remote {
             # The server may only send to this node's actors; it cannot deploy here or select.
             untrusted-mode = on
+            # A node started before its server (or while it restarts) dials again after this, not
+            # Akka's default 5 s: a node and a server started together otherwise lose 5 s at the start.
+            retry-gate-closed-for = {{Ms(s.HeartbeatInterval)}}
             dot-netty.tcp {
               hostname = "{{s.ClientHost}}"
               port = {{s.ClientPort}}
