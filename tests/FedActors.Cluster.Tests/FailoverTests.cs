@@ -23,6 +23,11 @@ namespace FedActors.Cluster.Tests;
 public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
 {
     private const int Rounds = 4;
+
+    // The processes' run: rounds of about a second, and enough of them after round 2 that the kill
+    // lands before the run's end even when the store's writes lag behind the rounds (with four, a
+    // fast wire let rounds 3 and 4 finish before the kill).
+    private const int ProcessRounds = 6;
     private const int KilledAfter = 2;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
@@ -154,7 +159,7 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
             [
                 "--set", "simulation.clients=4", "--set", "server.min-available-clients=4", "--set", "server.fraction-fit=1.0",
                 "--set", "server.min-fit-clients=4", "--set", "server.round-timeout=60s", "--set", "server.registration-timeout=60s",
-                "--set", "run.rounds=4", "--set", "training.local-epochs=25",
+                "--set", $"run.rounds={ProcessRounds}", "--set", "training.local-epochs=25",
                 "--set", "simulation.dataset.train-limit=4000", "--set", "simulation.dataset.test-limit=1000",
             ];
             var simulate = Started("simulate", ["simulate", "--plain", "--config", Path.Combine(hocon, "server.conf"), "--output", Path.Combine(folder.FullName, "simulate"), .. run]);
@@ -188,19 +193,19 @@ public sealed class FailoverTests : IClassFixture<FailoverTests.Database>
 
             // when the first server process is SIGKILLed once the store holds round 2's checkpoint (a round trains for about a
             // second, but a loaded machine may let round 3 finish first: k is whatever the store holds once the process is dead)
-            await first.WaitForLineAsync(l => l.StartsWith("round 2/4", StringComparison.Ordinal), Patience);
+            await first.WaitForLineAsync(l => l.StartsWith($"round 2/{ProcessRounds}", StringComparison.Ordinal), Patience);
             await StoredRound(persistenceId, 2).WaitAsync(Patience);
             first.Kill();
             var killedAt = clock.Elapsed;
             await first.ExitCodeAsync(Patience);
             var k = await NewestStoredRound(persistenceId);
-            Assert.InRange(k, 2, Rounds - 1);
+            Assert.InRange(k, 2, ProcessRounds - 1);
 
             // then the second server process continues from round k + 1, runs no round before it, ends the run and exits 0
-            var next = await second.WaitForLineAsync(l => l.StartsWith($"round {k + 1}/4", StringComparison.Ordinal), Patience);
+            var next = await second.WaitForLineAsync(l => l.StartsWith($"round {k + 1}/{ProcessRounds}", StringComparison.Ordinal), Patience);
             Assert.True(await second.ExitCodeAsync(Patience) == 0, second.Output());
             _output.WriteLine($"killed at {killedAt.TotalSeconds:0.000} s after round {k} was stored; round {k + 1} recorded on the other server {(next.At - killedAt).TotalSeconds:0.000} s later");
-            Assert.DoesNotContain(second.Output().Split('\n'), l => Enumerable.Range(1, k).Any(r => l.StartsWith($"round {r}/4", StringComparison.Ordinal)));
+            Assert.DoesNotContain(second.Output().Split('\n'), l => Enumerable.Range(1, k).Any(r => l.StartsWith($"round {r}/{ProcessRounds}", StringComparison.Ordinal)));
 
             // and its model is the simulation's, byte for byte, and the client nodes, never restarted, exit 0
             Assert.Equal(
