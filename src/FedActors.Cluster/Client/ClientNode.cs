@@ -93,7 +93,7 @@ public static class ClientNode
         var failed = $"the TLS handshake with the server at {seed} failed and Akka.Remote stopped this node";
         return trust?.LastRefusal is { } refusal
             ? $"{failed}: this node refused the server's certificate: {refusal}"
-            : $"{failed}: this node accepted the server's certificate, so the server refused this node's ({mine?.Subject}: another CA, revoked or expired; the server's log and audit log say which), or the handshake failed otherwise (see the log above)";
+            : $"{failed}: this node accepted the server's certificate, so the server refused this node's certificate ({mine?.Subject}: another CA, revoked or expired; the server's log and audit log say which), or the handshake failed otherwise (see the log above)";
     }
 
     // Stopped by its operator (SIGTERM, Ctrl-C: CoordinatedShutdown with StopRequested), the node

@@ -104,7 +104,7 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         });
         Receive<ConnectTimeout>(_ => End(new ClientNodeOutcome(false,
             $"the server at {_seed} did not answer within {_settings.ConnectTimeout} ('fedactors.cluster.client.connect-timeout'): is it running, is the seed address right, and is its port open to this machine?"
-            + (_settings.Tls.Enabled ? " With TLS on, the server may also have refused this node's certificate in the handshake (another CA, or revoked): its log and audit log say which." : string.Empty))));
+            + (_settings.Tls.Enabled ? " With TLS on, the TLS handshake with the server may also have failed: the server may have refused this node's certificate (another CA, revoked or expired), and its log and audit log say which." : string.Empty))));
 
         // Clients register from their start; they are remembered, and relayed once welcomed.
         Receive<RegisterClient>(m => _local[m.Client] = Sender);
