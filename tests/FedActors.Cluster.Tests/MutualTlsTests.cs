@@ -30,9 +30,10 @@ public sealed class MutualTlsTests : IDisposable
         await using var cluster = await StartServerAsync();
 
         // when a node with a certificate of the stranger CA (naming the ids it claims) dials it, and a node of the federation does
-        var (_, foreignPfx) = stranger.Node("foreign.pfx", LocalCluster.Ids(0, 2));
+        var (foreignCertificate, foreignPfx) = stranger.Node("foreign.pfx", LocalCluster.Ids(0, 2));
         var foreign = cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: stranger.Tls(foreignPfx, stranger.CaPath) + "\n" + ShortConnect);
         var refused = await foreign.Outcome.WaitAsync(Patience);
+        await foreign.DisposeAsync(); // it dials no more
         var (_, goodPfx) = _federation.Node("good.pfx", LocalCluster.Ids(0, 2));
         cluster.AddNode(LocalCluster.Ids(0, 2), nodeOnly: _federation.Tls(goodPfx));
 
@@ -44,10 +45,23 @@ public sealed class MutualTlsTests : IDisposable
         Assert.Equal(2, outcome.History.Count(r => r.Completed && r.Round.Value > 0));
         Assert.StartsWith("akka.ssl.tcp://", cluster.Server.Address.ToString());
 
-        // and the audit log has the stranger's refused handshake and the good node's join
+        // and the audit log has the good node's join, and nothing of the stranger's but refusals. (The
+        // stranger's node also refuses the server's certificate, and may abort before the server has seen its own.)
         var lines = await AuditAsync();
-        Assert.Contains(lines, l => l.Event == "tls-handshake" && l.Decision == "refused" && l.Subject == "CN=fedactors client node client-0 .. client-1 (2)" && l.Reason.Contains("does not verify to the federation CA CN=test federation CA"));
         Assert.Contains(lines, l => l.Event == "join" && l.Decision == "accepted" && l.Clients.SequenceEqual(["client-0", "client-1"]) && l.Reason.Contains("identity proved"));
+        Assert.All(lines.Where(l => l.Reason.Contains("stranger CA")), l => Assert.Equal(("tls-handshake", "refused"), (l.Event, l.Decision)));
+
+        // and when a TLS client that takes any server shows the server a certificate of the stranger CA,
+        // then the server refuses it in the handshake, and its audit log names it and the CA problem
+        var before = lines.Count(l => l.Thumbprint == TestFederation.Thumbprint(foreignCertificate));
+        await ShowCertificateAsync(cluster, foreignCertificate);
+        var refusals = (await AuditAsync()).Where(l => l.Thumbprint == TestFederation.Thumbprint(foreignCertificate)).ToList();
+        Assert.Equal(before + 1, refusals.Count);
+        Assert.All(refusals, refusal =>
+        {
+            Assert.Equal(("tls-handshake", "refused", "CN=fedactors client node client-0 .. client-1 (2)"), (refusal.Event, refusal.Decision, refusal.Subject));
+            Assert.Contains("does not verify to the federation CA CN=test federation CA", refusal.Reason);
+        });
     }
 
     [Fact]
@@ -136,25 +150,7 @@ public sealed class MutualTlsTests : IDisposable
         Assert.True(expired.NotAfter < DateTime.Now);
 
         // when a TLS client dials the server's port showing that certificate, and reads until the server closes the connection
-        using (var tcp = new System.Net.Sockets.TcpClient())
-        {
-            await tcp.ConnectAsync("127.0.0.1", cluster.Server.Address.Port!.Value);
-            await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
-            var handshake = tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
-            {
-                TargetHost = "127.0.0.1",
-                ClientCertificateContext = System.Net.Security.SslStreamCertificateContext.Create(expired, additionalCertificates: null),
-                RemoteCertificateValidationCallback = (_, _, _, _) => true, // this client takes any server: the server is the one under test
-            });
-
-            // (TLS 1.3 lets the client's side of the handshake finish before the server checks its certificate: then the read fails)
-            var closed = await Record.ExceptionAsync(async () =>
-            {
-                await handshake.WaitAsync(Patience);
-                Assert.Equal(0, await tls.ReadAsync(new byte[1]).AsTask().WaitAsync(Patience));
-            });
-            Assert.True(closed is null or System.Security.Authentication.AuthenticationException or IOException, closed?.ToString());
-        }
+        await ShowCertificateAsync(cluster, expired);
 
         // then the server's audit log refused exactly that certificate in the handshake, saying it expired, and nobody joined
         var lines = await AuditAsync();
@@ -220,6 +216,29 @@ public sealed class MutualTlsTests : IDisposable
     }
 
     public void Dispose() => _federation.Dispose();
+
+    // A TLS client that dials the server's port showing certificate, takes any server (the server is
+    // the one under test), and reads until the server closes the connection.
+    private static async Task ShowCertificateAsync(LocalCluster cluster, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", cluster.Server.Address.Port!.Value);
+        await using var tls = new System.Net.Security.SslStream(tcp.GetStream());
+        var handshake = tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "127.0.0.1",
+            ClientCertificateContext = System.Net.Security.SslStreamCertificateContext.Create(certificate, additionalCertificates: null),
+            RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+
+        // (TLS 1.3 lets the client's side of the handshake finish before the server checks its certificate: then the read fails)
+        var closed = await Record.ExceptionAsync(async () =>
+        {
+            await handshake.WaitAsync(Patience);
+            Assert.Equal(0, await tls.ReadAsync(new byte[1]).AsTask().WaitAsync(Patience));
+        });
+        Assert.True(closed is null or System.Security.Authentication.AuthenticationException or IOException, closed?.ToString());
+    }
 
     private async Task<LocalCluster> StartServerAsync(string extra = "", string run = LocalCluster.TwoClientRun, Action<Core.Metrics.RoundRecord>? onRound = null)
     {
