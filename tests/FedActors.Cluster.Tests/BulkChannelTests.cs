@@ -240,6 +240,32 @@ public sealed class BulkChannelTests : TestKit, IDisposable
         link.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
+    [Fact]
+    public async Task AConnectionWhoseReceiverThrows_Ends_AndItsOwnerHearsWhy()
+    {
+        // given the two ends of a loopback connection, the receiving one with a receiver that throws
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        using var dialled = new TcpClient();
+        var accepting = listener.AcceptTcpClientAsync();
+        await dialled.ConnectAsync(System.Net.IPAddress.Loopback, ((System.Net.IPEndPoint)listener.LocalEndpoint).Port);
+        using var accepted = await accepting;
+        listener.Stop();
+        var sender = new BulkConnection(dialled.GetStream(), dialled, "sender", 1 << 20);
+        var receiver = new BulkConnection(accepted.GetStream(), accepted, "receiver", 1 << 20);
+        _connections.Add(sender);
+        _connections.Add(receiver);
+        var ended = new TaskCompletionSource<BulkLoss>(TaskCreationOptions.RunContinuationsAsynchronously);
+        receiver.Start(_ => throw new ArgumentException("a receiver's own bug"), l => ended.TrySetResult(l));
+        sender.Start(_ => { }, _ => { });
+
+        // when a frame arrives, then the receiving end ends, naming what went wrong
+        Assert.True(sender.TrySend(BulkFrame.Model(Guid.NewGuid(), new byte[16])));
+        var loss = await ended.Task.WaitAsync(Patience);
+        Assert.Contains("ArgumentException: a receiver's own bug", loss.Reason);
+        Assert.False(receiver.TrySend(BulkFrame.Model(Guid.NewGuid(), new byte[16])));
+    }
+
     /// <inheritdoc />
     void IDisposable.Dispose()
     {

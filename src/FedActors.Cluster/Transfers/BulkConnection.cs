@@ -179,6 +179,11 @@ internal sealed class BulkConnection
         {
             End($"writing to {Peer} failed: {e.Message}");
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Whatever else goes wrong, the owner hears of it and the connection does not linger half alive.
+            End($"writing to {Peer} failed unexpectedly: {e.GetType().Name}: {e.Message}");
+        }
     }
 
     private async Task ReadLoopAsync()
@@ -238,6 +243,11 @@ internal sealed class BulkConnection
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or EndOfStreamException)
         {
             End($"reading from {Peer} failed: {e.Message}");
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A receiver that threw, say: the owner hears of it and the connection does not linger half alive.
+            End($"reading from {Peer} failed unexpectedly: {e.GetType().Name}: {e.Message}");
         }
     }
 

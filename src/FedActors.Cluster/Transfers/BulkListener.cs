@@ -180,6 +180,11 @@ internal sealed class BulkListener : IDisposable
                 ? $"it did not finish its handshake within {HandshakeTimeout}"
                 : $"its handshake failed: {e.Message}");
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A certificate that does not parse, say: refused like the rest, never left open.
+            Refuse(client, peer, $"its handshake failed unexpectedly: {e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             Interlocked.Decrement(ref _handshakes);
