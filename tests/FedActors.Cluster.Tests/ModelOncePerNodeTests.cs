@@ -75,7 +75,7 @@ public sealed class ModelOncePerNodeTests : TestKit
         for (var i = 0; i < 4; i++)
         {
             Assert.Null(built[i].Failure);
-            Assert.Equal(Serializer(requests[i].Request).ToBinary(requests[i].Request), built[i].Payload);
+            Assert.Equal(Serializer(requests[i].Request).ToBinary(requests[i].Request), built[i].Payload());
         }
     }
 
@@ -93,7 +93,7 @@ public sealed class ModelOncePerNodeTests : TestKit
 
         // when the last chunk comes, then the request is built, the serializer's bytes exactly
         var built = Assert.Single(cache.Add(chunks[^1], DateTime.UtcNow));
-        Assert.Equal(Serializer(request).ToBinary(request), built.Payload);
+        Assert.Equal(Serializer(request).ToBinary(request), built.Payload());
         Assert.Equal(0, cache.Waiting);
     }
 
@@ -116,13 +116,13 @@ public sealed class ModelOncePerNodeTests : TestKit
 
         // then both requests failed naming the model and the chunk, and nothing was built
         Assert.Equal(["client-0", "client-1"], failed.Select(f => f.Request.Client.Value));
-        Assert.All(failed, f => Assert.Null(f.Payload));
+        Assert.All(failed, f => Assert.Null(f.Model));
         Assert.All(failed, f => Assert.Contains($"model {shared.Model}: chunk 2 of {chunks.Count} is corrupted", f.Failure));
 
         // and a model that follows is kept and serves its requests
         var (next, nextRequest, request) = OneRequest(Model(5_000, 3f));
         Assert.All(next, c => Assert.Empty(cache.Add(c, DateTime.UtcNow)));
-        Assert.Equal(Serializer(request).ToBinary(request), Assert.Single(cache.Request(nextRequest)).Payload);
+        Assert.Equal(Serializer(request).ToBinary(request), Assert.Single(cache.Request(nextRequest)).Payload());
     }
 
     [Fact]

@@ -280,9 +280,8 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
                     var serializer = (Akka.Serialization.SerializerWithStringManifest)system.Serialization.FindSerializerForType(typeof(INodeMessage));
                     return new FromBulk(serializer.FromBinary(frame.Payload.ToArray(), frame.NodeManifest()), null);
                 default:
-                    var (client, manifest, _) = frame.MessageHeader();
-                    var protocol = (ProtocolSerializer)system.Serialization.FindSerializerForType(typeof(IFedActorsMessage));
-                    return new FromBulk(new Outgoing(client, (IFedActorsMessage)protocol.FromMemory(frame.Payload, manifest)), null);
+                    var (client, message, failure) = frame.ReadMessage((ProtocolSerializer)system.Serialization.FindSerializerForType(typeof(IFedActorsMessage)));
+                    return message is null ? new FromBulk(null, $"{failure} (for client {client})") : new FromBulk(new Outgoing(client, message), null);
             }
         }
         catch (Exception e) when (e is InvalidDataException or SerializationException)
@@ -341,14 +340,10 @@ internal sealed class ServerLink : ReceiveActor, IWithTimers
         // On the bulk connection whole, unless chunks are still queued: a client's messages never overtake each other.
         if (_bulk is { } bulk && _outgoing.Count == 0)
         {
-            var serializer = (ProtocolSerializer)Context.System.Serialization.FindSerializerFor(message);
-            var pooled = serializer.ToPooled(message);
-            if (bulk.TrySend(BulkFrame.Message(client, serializer.Manifest(message), Guid.NewGuid(), pooled.Memory) with { Origin = new Outgoing(client, message), Owner = pooled }))
+            if (bulk.TrySendMessage((ProtocolSerializer)Context.System.Serialization.FindSerializerFor(message), client, message, new Outgoing(client, message)))
             {
                 return;
             }
-
-            pooled.Dispose();
         }
 
         foreach (var chunk in Chunking.Split(Context.System, client, message, _settings.ChunkSize))

@@ -175,16 +175,10 @@ internal sealed class ClientGateway : ReceiveActor, IWithTimers
 
         try
         {
-            var (client, manifest, _) = frame.MessageHeader();
-            if (frame.Damage is { } damage)
-            {
-                return new BulkArrived(node, client, null, $"{frame.Describe()} is corrupted: {damage}");
-            }
-
-            var protocol = (ProtocolSerializer)system.Serialization.FindSerializerForType(typeof(IFedActorsMessage));
-            return new BulkArrived(node, client, (IFedActorsMessage)protocol.FromMemory(frame.Payload, manifest), null);
+            var (client, message, failure) = frame.ReadMessage((ProtocolSerializer)system.Serialization.FindSerializerForType(typeof(IFedActorsMessage)));
+            return new BulkArrived(node, client, message, failure);
         }
-        catch (Exception e) when (e is InvalidDataException or SerializationException)
+        catch (InvalidDataException e)
         {
             return new BulkArrived(node, null, null, $"{frame.Describe()} from node {node} is unreadable: {e.Message}");
         }

@@ -148,6 +148,24 @@ internal sealed class BulkConnection
     /// <summary>Queues <paramref name="frame"/>; false when the connection has ended (send it another way).</summary>
     public bool TrySend(BulkFrame frame) => Volatile.Read(ref _ended) == 0 && _outgoing.Writer.TryWrite(frame);
 
+    /// <summary>
+    /// Queues <paramref name="message"/>, to or from <paramref name="client"/>, encoded by
+    /// <paramref name="protocol"/> into a rented buffer that goes back once it is on the wire;
+    /// <paramref name="origin"/> is what the sender resends another way if it never leaves.
+    /// </summary>
+    /// <returns>False when the connection has ended (send it another way).</returns>
+    public bool TrySendMessage(Core.Serialization.ProtocolSerializer protocol, Core.Protocol.ClientId client, Core.Protocol.IFedActorsMessage message, object origin)
+    {
+        var pooled = protocol.ToPooled(message);
+        if (TrySend(BulkFrame.Message(client, protocol.Manifest(message), Guid.NewGuid(), pooled.Memory) with { Origin = origin, Owner = pooled }))
+        {
+            return true;
+        }
+
+        pooled.Dispose();
+        return false;
+    }
+
     /// <summary>Ends the connection; its owner hears of it as for a failure.</summary>
     public void Close(string reason) => End(reason);
 

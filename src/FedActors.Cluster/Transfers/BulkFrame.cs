@@ -65,6 +65,30 @@ internal sealed record BulkFrame(BulkKind Kind, byte[] Header, ReadOnlyMemory<by
     /// <exception cref="InvalidDataException">The header is not one.</exception>
     public (ClientId Client, string Manifest, Guid Transfer) MessageHeader() => Read(r => (new ClientId(r.ReadString()), r.ReadString(), new Guid(r.ReadBytes(16))));
 
+    /// <summary>
+    /// A received <see cref="BulkKind.Message"/> frame's client and message, read with
+    /// <paramref name="protocol"/> while the payload is valid (see <see cref="BulkConnection.Start"/>);
+    /// or that client and why its message cannot be used (corrupted, unreadable).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The header is not a message frame's: no client is known.</exception>
+    public (ClientId Client, IFedActorsMessage? Message, string? Failure) ReadMessage(Core.Serialization.ProtocolSerializer protocol)
+    {
+        var (client, manifest, _) = MessageHeader();
+        if (Damage is { } damage)
+        {
+            return (client, null, $"{Describe()} is corrupted: {damage}");
+        }
+
+        try
+        {
+            return (client, (IFedActorsMessage)protocol.FromMemory(Payload, manifest), null);
+        }
+        catch (System.Runtime.Serialization.SerializationException e)
+        {
+            return (client, null, $"{Describe()} is unreadable: {e.Message}");
+        }
+    }
+
     /// <summary>A <see cref="BulkKind.Model"/> frame's model id.</summary>
     /// <exception cref="InvalidDataException">The header is not one.</exception>
     public Guid ModelId() => Header.Length == 16 ? new Guid(Header) : throw new InvalidDataException($"a model frame's header is {Header.Length} bytes, not a 16-byte id");

@@ -216,8 +216,4 @@ internal sealed class ModelCache
 /// <param name="Request">The request: its own bytes before and after the model.</param>
 /// <param name="Model">The encoding of the model it names; null when it failed.</param>
 /// <param name="Failure">Why it could not be built; null when it was.</param>
-internal sealed record ResolvedRequest(SharedRequest Request, byte[]? Model, string? Failure)
-{
-    /// <summary>The whole request's serialized bytes, concatenated (for tests and logs: a client's request is read across the parts); null when it failed.</summary>
-    public byte[]? Payload => Model is null ? null : [.. Request.Before.Span, .. Model, .. Request.After.Span];
-}
+internal sealed record ResolvedRequest(SharedRequest Request, byte[]? Model, string? Failure);

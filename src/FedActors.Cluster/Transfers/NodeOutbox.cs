@@ -167,14 +167,7 @@ internal sealed class NodeOutbox : ReceiveActor, IWithTimers
         var manifest = serializer.Manifest(request.Message);
         if (!ProtocolSerializer.TrySplitAroundGlobal(request.Message, out var global, out var before, out var after))
         {
-            var pooled = serializer.ToPooled(request.Message);
-            if (bulk.TrySend(BulkFrame.Message(request.Client, manifest, Guid.NewGuid(), pooled.Memory) with { Origin = request, Owner = pooled }))
-            {
-                return true;
-            }
-
-            pooled.Dispose();
-            return false;
+            return bulk.TrySendMessage(serializer, request.Client, request.Message, request);
         }
 
         var model = _models.Of(global);

@@ -68,13 +68,7 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     };
 
     /// <inheritdoc />
-    public override byte[] ToBinary(object obj)
-    {
-        // Sized exactly and left unzeroed: a model-sized message is written once, with no copy to trim it.
-        var bytes = GC.AllocateUninitializedArray<byte>(SizeOf(obj));
-        Write(new MemoryStream(bytes), obj);
-        return bytes;
-    }
+    public override byte[] ToBinary(object obj) => Encode(w => WriteMessage(w, obj));
 
     /// <summary>
     /// <see cref="ToBinary"/>'s bytes in a buffer rented from <see cref="System.Buffers.ArrayPool{T}.Shared"/>,
@@ -83,72 +77,84 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     /// </summary>
     public PooledBytes ToPooled(object obj)
     {
-        var pooled = PooledBytes.Rent(SizeOf(obj));
-        Write(new MemoryStream(pooled.Array, 0, pooled.Length), obj);
+        void Write(BinaryWriter w) => WriteMessage(w, obj);
+        var pooled = PooledBytes.Rent(SizeOf(Write));
+        WriteTo(new MemoryStream(pooled.Array, 0, pooled.Length), Write);
         return pooled;
     }
 
+    // Sized exactly and left unzeroed: a model-sized message is written once, with no copy to trim it.
+    private static byte[] Encode(Action<BinaryWriter> write)
+    {
+        var bytes = GC.AllocateUninitializedArray<byte>(SizeOf(write));
+        WriteTo(new MemoryStream(bytes), write);
+        return bytes;
+    }
+
     // The encoding's length, by writing it to a stream that only counts: no model-sized copy.
-    private static int SizeOf(object obj)
+    private static int SizeOf(Action<BinaryWriter> write)
     {
         var counter = new ByteCounter();
-        Write(counter, obj);
+        WriteTo(counter, write);
         return checked((int)counter.Length);
     }
 
-    private static void Write(Stream stream, object obj)
+    private static void WriteTo(Stream stream, Action<BinaryWriter> write)
     {
-        using (var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        using var w = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        write(w);
+    }
+
+    private static void WriteMessage(BinaryWriter w, object obj)
+    {
+        w.Write(WireVersion);
+        switch (obj)
         {
-            w.Write(WireVersion);
-            switch (obj)
-            {
-                case RegisterClient m:
-                    w.Write(m.Client.Value);
-                    break;
-                case ClientRegistered m:
-                    w.Write(m.Client.Value);
-                    break;
-                case FitRequest m:
-                    WriteRequestHead(w, m.Round, m.Attempt);
-                    WriteParameters(w, m.Global);
-                    WriteFitRequestTail(w, m);
-                    break;
-                case FitResult m:
-                    w.Write(m.Client.Value);
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
-                    WriteParameters(w, m.Updated);
-                    w.Write(m.SampleCount);
-                    w.Write(m.Loss);
-                    w.Write(m.Accuracy);
-                    WriteTensorMap(w, m.Extras);
-                    WriteScalarMap(w, m.Metrics);
-                    break;
-                case EvaluateRequest m:
-                    WriteRequestHead(w, m.Round, m.Attempt);
-                    WriteParameters(w, m.Global);
-                    w.Write(m.Timeout.Ticks);
-                    break;
-                case EvaluateResult m:
-                    w.Write(m.Client.Value);
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
-                    w.Write(m.SampleCount);
-                    w.Write(m.Loss);
-                    w.Write(m.Accuracy);
-                    break;
-                case ClientFailed m:
-                    w.Write(m.Client.Value);
-                    w.Write(m.Round.Value);
-                    w.Write(m.Attempt);
-                    w.Write(m.Phase);
-                    w.Write(m.Reason);
-                    w.Write(m.Cancelled);
-                    break;
-                default:
-                    throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
-            }
+            case RegisterClient m:
+                w.Write(m.Client.Value);
+                break;
+            case ClientRegistered m:
+                w.Write(m.Client.Value);
+                break;
+            case FitRequest m:
+                WriteRequestHead(w, m.Round, m.Attempt);
+                WriteParameters(w, m.Global);
+                WriteFitRequestTail(w, m);
+                break;
+            case FitResult m:
+                w.Write(m.Client.Value);
+                w.Write(m.Round.Value);
+                w.Write(m.Attempt);
+                WriteParameters(w, m.Updated);
+                w.Write(m.SampleCount);
+                w.Write(m.Loss);
+                w.Write(m.Accuracy);
+                WriteTensorMap(w, m.Extras);
+                WriteScalarMap(w, m.Metrics);
+                break;
+            case EvaluateRequest m:
+                WriteRequestHead(w, m.Round, m.Attempt);
+                WriteParameters(w, m.Global);
+                w.Write(m.Timeout.Ticks);
+                break;
+            case EvaluateResult m:
+                w.Write(m.Client.Value);
+                w.Write(m.Round.Value);
+                w.Write(m.Attempt);
+                w.Write(m.SampleCount);
+                w.Write(m.Loss);
+                w.Write(m.Accuracy);
+                break;
+            case ClientFailed m:
+                w.Write(m.Client.Value);
+                w.Write(m.Round.Value);
+                w.Write(m.Attempt);
+                w.Write(m.Phase);
+                w.Write(m.Reason);
+                w.Write(m.Cancelled);
+                break;
+            default:
+                throw new ArgumentException($"{nameof(ProtocolSerializer)} cannot serialize {obj.GetType()}", nameof(obj));
         }
     }
 
@@ -245,37 +251,17 @@ public sealed class ProtocolSerializer : SerializerWithStringManifest
     }
 
     /// <summary>Parameters as they appear inside a payload: names and shapes, then the raw float32 values.</summary>
-    public static byte[] EncodeParameters(Parameters parameters)
+    public static byte[] EncodeParameters(Parameters parameters) => Encode(w => WriteParameters(w, parameters));
+
+    private static byte[] Encode(Action<BinaryWriter> write, bool versioned) => Encode(w =>
     {
-        // Sized exactly and left unzeroed: a model is encoded once a round, and every pass over it counts.
-        using var head = new MemoryStream();
-        using (var w = new BinaryWriter(head, System.Text.Encoding.UTF8, leaveOpen: true))
+        if (versioned)
         {
-            WriteLayout(w, parameters.Layout);
+            w.Write(WireVersion);
         }
 
-        var values = MemoryMarshal.AsBytes(parameters.Values);
-        var bytes = GC.AllocateUninitializedArray<byte>((int)head.Length + values.Length);
-        head.GetBuffer().AsSpan(0, (int)head.Length).CopyTo(bytes);
-        values.CopyTo(bytes.AsSpan((int)head.Length));
-        return bytes;
-    }
-
-    private static byte[] Encode(Action<BinaryWriter> write, bool versioned)
-    {
-        using var stream = new MemoryStream(64);
-        using (var w = new BinaryWriter(stream))
-        {
-            if (versioned)
-            {
-                w.Write(WireVersion);
-            }
-
-            write(w);
-        }
-
-        return stream.ToArray();
-    }
+        write(w);
+    });
 
     private static void WriteRequestHead(BinaryWriter w, RoundNumber round, int attempt)
     {
