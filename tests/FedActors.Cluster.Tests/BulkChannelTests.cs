@@ -184,6 +184,29 @@ public sealed class BulkChannelTests : TestKit, IDisposable
     }
 
     [Fact]
+    public async Task AnUnreadableUpdate_WhoseCrcIsRight_FailsThatClientsMessageSayingSo()
+    {
+        // given a welcomed node of one registered client with a fit request in flight, on a bulk connection the test writes by hand
+        var (coordinator, link, gateway) = Gateway();
+        var id = new ClientId("client-0");
+        var welcome = Welcome(gateway, link, coordinator, id);
+        using var socket = await RawAsync(welcome);
+        await WriteFrameAsync(socket, Frame(id, new RegisterClient(id)));
+        coordinator.FishForMessage<RegisterClientOnNode>(_ => true, Patience);
+        var standIn = coordinator.LastSender;
+        standIn.Tell(ModelOncePerNodeTests.Fit(TestParameters.Filled(1), seed: 2), coordinator.Ref);
+
+        // when its reply arrives whole and checksummed, but its bytes are no fit result of this wire version
+        await WriteFrameAsync(socket, BulkFrame.Message(id, "FR", Guid.NewGuid(), new byte[] { ProtocolSerializer.WireVersion, 1, 2, 3 }));
+
+        // then the coordinator hears that the client's fit failed, saying the message is unreadable, from its stand-in
+        var failed = coordinator.FishForMessage<ClientFailed>(_ => true, Patience);
+        Assert.Equal(id, failed.Client);
+        Assert.Contains("is unreadable", failed.Reason);
+        Assert.Equal(standIn, coordinator.LastSender);
+    }
+
+    [Fact]
     public async Task AFrameLongerThanTheModelAllows_ClosesThatConnection_AndTheNodesRequestsGoInChunks()
     {
         // given a welcomed node of one registered client, on a bulk connection the test writes by hand
